@@ -1,0 +1,97 @@
+"""Sessions for tests, lint, types and docs; `nox -s ci` runs everything CI needs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["ci"]
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+SUPPORTED = ("3.11", "3.12", "3.13")
+# uv must use the interpreters on this machine, never fetch one.
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
+
+def _expose_pyenv_versions() -> None:
+    """Make every installed pyenv CPython reachable as pythonX.Y (pyenv shims hide non-global ones)."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if "PYENV_VERSION" in os.environ or not root.is_dir():
+        return
+    names = sorted(p.name for p in root.iterdir() if p.name.startswith(SUPPORTED))
+    if names:
+        os.environ["PYENV_VERSION"] = ":".join(names)
+
+
+def _available_pythons() -> list[str]:
+    _expose_pyenv_versions()
+    found = []
+    for version in SUPPORTED:
+        exe = shutil.which(f"python{version}")
+        if exe and subprocess.run([exe, "-c", ""], capture_output=True, check=False).returncode == 0:  # noqa: S603
+            found.append(version)
+    return found or [SUPPORTED[0]]
+
+
+PYTHONS = _available_pythons()
+
+
+def _group(name: str) -> list[str]:
+    return nox.project.dependency_groups(PYPROJECT, name)
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Core, emulator and integration tests on the newest aiohttp."""
+    session.install(".", *_group("tests"))
+    session.run("pytest", "--ignore=tests/shell", *session.posargs)
+    # The docstring examples, run against the installed package.
+    session.run("pytest", "--doctest-modules", "--pyargs", "fwbatch_async", "-p", "no:cacheprovider")
+
+
+@nox.session(python=PYTHONS)
+def shell(session: nox.Session) -> None:
+    """Exact-request tests with aioresponses, which needs aiohttp<3.14 (design §5)."""
+    session.install(".", *_group("tests"), "aiohttp<3.14")
+    session.run("pytest", "tests/shell", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def lint(session: nox.Session) -> None:
+    """Ruff, lint and formatting."""
+    session.install(*_group("lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHONS[0])
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package and its tests."""
+    session.install(".", *_group("typecheck"))
+    session.run("mypy", "--strict")
+
+
+@nox.session(python=PYTHONS[0])
+def docs(session: nox.Session) -> None:
+    """Build the Sphinx site with warnings as errors."""
+    session.install(".", *_group("docs"))
+    out = ROOT / "docs" / "_build" / "html"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", str(out))
+
+
+@nox.session(python=False)
+def ci(session: nox.Session) -> None:
+    """Everything CI checks: tests on every CPython 3.11-3.13 present, shell tests, lint, types, docs."""
+    for version in PYTHONS:
+        session.notify(f"tests-{version}")
+        session.notify(f"shell-{version}")
+    for name in ("lint", "typecheck", "docs"):
+        session.notify(name)
