@@ -1,0 +1,204 @@
+"""The exception tree.
+
+Everything the client raises on purpose is a :class:`FwBatchError`, except ``ValueError`` (and ``TypeError``) for
+bad arguments, which are raised before anything is sent.
+
+.. code-block:: text
+
+    FwBatchError
+    ├── APIConnectionError          the request did not get an HTTP answer (refused, reset, DNS, TLS)
+    │   └── APITimeoutError         ... because it took longer than the timeout
+    ├── APIStatusError              the server answered with an error status
+    │   ├── BadRequestError             400
+    │   ├── AuthenticationError         401
+    │   ├── PermissionDeniedError       403
+    │   ├── NotFoundError               404
+    │   ├── ConflictError               409
+    │   ├── RateLimitError              429
+    │   └── ServerError                 5xx
+    └── InvalidResponseError        a success status with a body that is not what the endpoint documents
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+__all__ = [
+    "GRPC_CODE_NAMES",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "FwBatchError",
+    "InvalidResponseError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+]
+
+GRPC_CODE_NAMES: Final[Mapping[int, str]] = {
+    0: "OK",
+    1: "CANCELLED",
+    2: "UNKNOWN",
+    3: "INVALID_ARGUMENT",
+    4: "DEADLINE_EXCEEDED",
+    5: "NOT_FOUND",
+    6: "ALREADY_EXISTS",
+    7: "PERMISSION_DENIED",
+    8: "RESOURCE_EXHAUSTED",
+    9: "FAILED_PRECONDITION",
+    10: "ABORTED",
+    11: "OUT_OF_RANGE",
+    12: "UNIMPLEMENTED",
+    13: "INTERNAL",
+    14: "UNAVAILABLE",
+    15: "DATA_LOSS",
+    16: "UNAUTHENTICATED",
+}
+"""``google.rpc.Code`` numbers to names; error bodies carry the number, job statuses the name."""
+
+
+class FwBatchError(Exception):
+    """Base of every error this package raises on purpose (bad arguments raise ``ValueError`` instead)."""
+
+
+class APIConnectionError(FwBatchError):
+    """The request got no HTTP answer: connection refused or reset, DNS or TLS failure, or a cut-off body.
+
+    Attributes:
+        url: the URL that was requested (it never contains the API key).
+    """
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.url = url
+
+    def __str__(self) -> str:
+        return f"{self.message} [{self.url}]" if self.url else self.message
+
+
+class APITimeoutError(APIConnectionError):
+    """The request took longer than the client's timeout."""
+
+
+class APIStatusError(FwBatchError):
+    """The server answered with an error status.
+
+    Attributes:
+        status: the HTTP status.
+        code: the gRPC code name (``NOT_FOUND``, ``RESOURCE_EXHAUSTED``...) from the body, or ``None`` when the
+            body was not a ``google.rpc.Status`` (e.g. an HTML page from a gateway).
+        message: the server's message, or a short description of a body that had none.
+        details: the ``details`` list of the ``google.rpc.Status`` body, as received.
+        reason: the ``reason`` of the first ``google.rpc.ErrorInfo`` in ``details``, if any.
+        request_id: the request id the server sent in a header, if any; quote it to Fireworks support.
+        retry_after: seconds the server asked to wait before retrying, if it said.
+        url: the URL that was requested (it never contains the API key).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        details: Sequence[Mapping[str, Any]] = (),
+        reason: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        url: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.details = tuple(details)
+        self.reason = reason
+        self.request_id = request_id
+        self.retry_after = retry_after
+        self.url = url
+
+    def __str__(self) -> str:
+        head = f"HTTP {self.status}" + (f" {self.code}" if self.code else "")
+        notes = [f"reason {self.reason}"] if self.reason else []
+        if self.request_id:
+            notes.append(f"request id {self.request_id}")
+        if self.url:
+            notes.append(self.url)
+        tail = f" ({'; '.join(notes)})" if notes else ""
+        return f"{head}: {self.message}{tail}"
+
+
+class BadRequestError(APIStatusError):
+    """400: the server rejected the request's parameters (or an expired page token)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, wrong or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the API key may not read this account or job."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such account or job."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's state."""
+
+
+class RateLimitError(APIStatusError):
+    """429: the server is throttling this client; see :attr:`retry_after`."""
+
+
+class ServerError(APIStatusError):
+    """5xx: the server or a gateway in front of it failed."""
+
+
+class InvalidResponseError(FwBatchError):
+    """A success status with a body that is not what the endpoint documents.
+
+    Attributes:
+        endpoint: the endpoint's name, e.g. ``getBatchJobLogs``.
+        status: the HTTP status.
+        problem: what was wrong with the body.
+        transient: ``True`` when the body was not JSON at all (typically cut short in transit), so asking again
+            may help; ``False`` when it was JSON of the wrong shape.
+        url: the URL that was requested.
+    """
+
+    def __init__(self, endpoint: str, problem: str, *, status: int = 200, transient: bool, url: str = "") -> None:
+        super().__init__(problem)
+        self.endpoint = endpoint
+        self.problem = problem
+        self.status = status
+        self.transient = transient
+        self.url = url
+
+    def __str__(self) -> str:
+        where = f" [{self.url}]" if self.url else ""
+        return f"invalid {self.endpoint} response (HTTP {self.status}): {self.problem}{where}"
+
+
+_STATUS_CLASSES: Final[Mapping[int, type[APIStatusError]]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status: int) -> type[APIStatusError]:
+    """The :class:`APIStatusError` subclass for an HTTP status."""
+    if status >= 500:  # noqa: PLR2004
+        return ServerError
+    return _STATUS_CLASSES.get(status, APIStatusError)

@@ -1,0 +1,167 @@
+"""The typed models of the two endpoints: batch inference jobs, log entries and log pages.
+
+Field names are snake_case; the wire uses camelCase (see :mod:`fwbatch_async._core.convert`). Every field is
+optional on the wire; proto3 omits fields at their default, so absent numbers are ``0`` and absent strings ``""``,
+while absent messages and timestamps are ``None``. Fields this client does not know are kept in ``extra``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import attrs
+
+from .enums import JobState, Precision
+from .timestamps import Timestamp
+
+__all__ = [
+    "BatchInferenceJob",
+    "InferenceParameters",
+    "JobListPage",
+    "JobProgress",
+    "LogEntry",
+    "LogPage",
+    "Status",
+]
+
+_JOB_COLLECTION = "batchInferenceJobs"
+
+
+def _extra() -> Any:
+    """The ``extra`` field every model has: the server's fields this client does not know, JSON as received."""
+    return attrs.field(factory=dict, kw_only=True, repr=False, hash=False)
+
+
+@attrs.frozen
+class Status:
+    """A job's status: a ``google.rpc.Code`` name and a message (e.g. why it failed)."""
+
+    code: str = "OK"
+    """The code's name, e.g. ``OK``, ``INTERNAL``, ``NOT_FOUND``."""
+    message: str = ""
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class InferenceParameters:
+    """Parameters of the inference a job runs; ``None`` where the server did not say."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    n: int | None = None
+    extra_body: str | None = None
+    top_k: int | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class JobProgress:
+    """Counters of a job's progress. Integers may arrive as JSON numbers or decimal strings; both are accepted."""
+
+    percent: int = 0
+    epoch: int = 0
+    total_input_requests: int = 0
+    total_processed_requests: int = 0
+    successfully_processed_requests: int = 0
+    failed_requests: int = 0
+    output_rows: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_token_count: int = 0
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class BatchInferenceJob:
+    """A batch inference job, with every field Fireworks documents and any it adds later (in ``extra``).
+
+    Example:
+        >>> job = BatchInferenceJob(name="accounts/acme/batchInferenceJobs/nightly", state=JobState.RUNNING)
+        >>> job.job_id, job.account_id, job.state.is_finished
+        ('nightly', 'acme', False)
+    """
+
+    name: str = ""
+    """The resource name, ``accounts/{account}/batchInferenceJobs/{id}``."""
+    display_name: str = ""
+    create_time: Timestamp | None = None
+    created_by: str = ""
+    """The email address of the user who created the job."""
+    state: JobState = JobState.UNSPECIFIED
+    status: Status | None = None
+    model: str = ""
+    input_dataset_id: str = ""
+    output_dataset_id: str = ""
+    inference_parameters: InferenceParameters | None = None
+    update_time: Timestamp | None = None
+    precision: Precision = Precision.UNSPECIFIED
+    job_progress: JobProgress | None = None
+    continued_from_job_name: str = ""
+    expire_time: Timestamp | None = None
+    """Sent by newer servers: when the job expires."""
+    waiting_on_capacity: bool = False
+    """Sent by newer servers: the job waits for serving capacity."""
+    max_job_duration: str = ""
+    """Sent by newer servers: a ``google.protobuf.Duration`` in its JSON form, e.g. ``"86400s"``."""
+    extra: Mapping[str, Any] = _extra()
+
+    @property
+    def job_id(self) -> str:
+        """The job's id, the last segment of :attr:`name` (empty if the server sent no name)."""
+        return self._name_parts()[1]
+
+    @property
+    def account_id(self) -> str:
+        """The account id inside :attr:`name` (empty if the server sent no name)."""
+        return self._name_parts()[0]
+
+    def _name_parts(self) -> tuple[str, str]:
+        parts = self.name.split("/")
+        if len(parts) == 4 and parts[0] == "accounts" and parts[2] == _JOB_COLLECTION:  # noqa: PLR2004
+            return parts[1], parts[3]
+        return "", parts[-1]
+
+
+class LogEntry(NamedTuple):
+    """One line of a batch job's log.
+
+    Entries carry no id: a line is identified by its time, rank and message, and identical lines at the same time
+    are genuinely separate lines. A named tuple, because a page can hold 10,000 of them and a tuple is the cheapest
+    immutable record Python builds. Sorting entries sorts them by time, then rank, then message.
+
+    Example:
+        >>> entry = LogEntry(Timestamp.parse("2026-11-22T04:00:00.000000001Z"), 3, "step 10")
+        >>> entry.rank, entry.message, entry.log_time.ns % 1000
+        (3, 'step 10', 1)
+    """
+
+    log_time: Timestamp
+    """When the line was logged, to the nanosecond."""
+    rank: int
+    """The worker rank that wrote it."""
+    message: str
+    """The text; may span several lines."""
+    extra: Mapping[str, Any] | None = None
+    """Fields of the entry this client does not know, or ``None`` (the usual case)."""
+
+
+@attrs.frozen
+class LogPage:
+    """One page of a batch job's log, in the order the server sent it, and the token of the next page."""
+
+    entries: tuple[LogEntry, ...] = ()
+    next_page_token: str | None = None
+    """``None`` when the server said there is no further page (an empty token counts as none)."""
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class JobListPage:
+    """One page of a job listing."""
+
+    jobs: tuple[BatchInferenceJob, ...] = ()
+    next_page_token: str | None = None
+    total_size: int = 0
+    extra: Mapping[str, Any] = _extra()

@@ -1,0 +1,258 @@
+"""Building requests: resource names, ids, paths and query strings, validated before anything is sent.
+
+Every function here raises ``ValueError`` (or ``TypeError`` for a wrong type) naming the bad argument; nothing
+reaches the network with an argument that could change which resource is addressed (``/``, ``..``, ``?``, ``#``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Final
+from urllib.parse import quote
+
+import attrs
+
+from .timestamps import Timestamp
+
+__all__ = [
+    "MAX_JOB_LIST_PAGE_SIZE",
+    "MAX_LOG_PAGE_SIZE",
+    "JobRef",
+    "LogQuery",
+    "Request",
+    "check_account_id",
+    "job_list_request",
+    "job_request",
+    "log_query",
+    "resolve_job",
+    "to_timestamp",
+]
+
+MAX_LOG_PAGE_SIZE: Final = 10_000
+"""The largest ``pageSize`` getLogs serves; larger values are refused here rather than silently coerced."""
+MAX_JOB_LIST_PAGE_SIZE: Final = 200
+MAX_ID_LENGTH: Final = 256
+
+_JOBS: Final = "batchInferenceJobs"
+_BATCH_JOBS: Final = "batchJobs"
+# Whitespace, control characters and the characters that would change a URL's structure.
+_FORBIDDEN_IN_ID: Final = re.compile(r"[\s\x00-\x1f\x7f-\x9f/?#%\\]")
+
+
+@attrs.frozen
+class Request:
+    """A GET request, ready to send: the endpoint's name (for errors), the encoded path and query."""
+
+    endpoint: str
+    path: str
+    query: str = ""
+
+    @property
+    def target(self) -> str:
+        """The path and query, percent-encoded, to append to the base URL."""
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+
+@attrs.frozen
+class JobRef:
+    """A job addressed by account and id, both validated."""
+
+    account_id: str
+    job_id: str
+
+
+def _check_id(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{what} must not be empty")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"{what} is {len(value)} characters long; ids are at most {MAX_ID_LENGTH}")
+    if value in {".", ".."}:
+        raise ValueError(f"{what} {value!r} is not an id")
+    bad = _FORBIDDEN_IN_ID.search(value)
+    if bad:
+        raise ValueError(f"{what} {value[:80]!r} contains {bad.group()!r}, which no id may contain")
+    return value
+
+
+def check_account_id(account_id: object) -> str:
+    """Validate an account id as :func:`resolve_job` validates ids."""
+    return _check_id(account_id, "account_id")
+
+
+def resolve_job(job: object, account_id: str | None, *, what: str, collections: tuple[str, ...]) -> JobRef:
+    """Accept a bare id (with the client's account) or a full resource name ``accounts/{a}/{collection}/{id}``.
+
+    Args:
+        job: the id or resource name the caller passed.
+        account_id: the client's default account, used for bare ids.
+        what: the argument's name, for error messages.
+        collections: the resource collections a full name may use.
+    """
+    if isinstance(job, str) and job.startswith("accounts/"):
+        parts = job.split("/")
+        if len(parts) != 4 or parts[2] not in collections:  # noqa: PLR2004
+            shapes = " or ".join(f"accounts/{{account}}/{c}/{{id}}" for c in collections)
+            raise ValueError(f"{what} {job[:120]!r} is not a resource name of the form {shapes}")
+        return JobRef(_check_id(parts[1], f"account id in {what}"), _check_id(parts[3], what))
+    job_id = _check_id(job, what)
+    if account_id is None:
+        raise ValueError(
+            f"{what} {job_id!r} is a bare id but no account is known: pass account_id= to the client, "
+            "set FIREWORKS_ACCOUNT_ID, or pass the full name accounts/{account}/..."
+        )
+    return JobRef(check_account_id(account_id), job_id)
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _job_path(ref: JobRef, collection: str) -> str:
+    return f"/v1/accounts/{_segment(ref.account_id)}/{collection}/{_segment(ref.job_id)}"
+
+
+def _read_mask(read_mask: str | Iterable[str] | None) -> list[tuple[str, str]]:
+    if read_mask is None:
+        return []
+    paths: list[object] = [read_mask] if isinstance(read_mask, str) else list(read_mask)
+    for path in paths:
+        if not isinstance(path, str) or not path.strip():
+            raise ValueError(f"read_mask paths must be non-empty strings, got {path!r}")
+    return [("readMask", ",".join(str(path).strip() for path in paths))]
+
+
+def _encode(params: Iterable[tuple[str, str]]) -> str:
+    return "&".join(f"{name}={quote(value, safe='')}" for name, value in params)
+
+
+def _page_size(page_size: int | None, limit: int) -> list[tuple[str, str]]:
+    if page_size is None:
+        return []
+    if type(page_size) is not int:
+        raise TypeError(f"page_size must be an int, not {type(page_size).__name__}")
+    if not 1 <= page_size <= limit:
+        raise ValueError(f"page_size must be between 1 and {limit}, got {page_size}")
+    return [("pageSize", str(page_size))]
+
+
+def to_timestamp(value: Timestamp | datetime | str, what: str) -> Timestamp:
+    """A :class:`Timestamp` from a timestamp, an aware datetime or RFC 3339 text; naive datetimes are refused."""
+    if isinstance(value, Timestamp):
+        return value
+    if isinstance(value, datetime):
+        try:
+            return Timestamp.from_datetime(value)
+        except ValueError as error:
+            raise ValueError(f"{what}: {error}") from None
+    if isinstance(value, str):
+        try:
+            return Timestamp.parse(value)
+        except ValueError as error:
+            raise ValueError(f"{what}: {error}") from None
+    raise TypeError(f"{what} must be a Timestamp, an aware datetime or RFC 3339 text, not {type(value).__name__}")
+
+
+def job_request(job: str, account_id: str | None, *, read_mask: str | Iterable[str] | None = None) -> Request:
+    """``GET /v1/accounts/{a}/batchInferenceJobs/{id}``."""
+    ref = resolve_job(job, account_id, what="job_id", collections=(_JOBS,))
+    return Request("getBatchInferenceJob", _job_path(ref, _JOBS), _encode(_read_mask(read_mask)))
+
+
+def job_list_request(
+    account_id: str | None,
+    *,
+    page_size: int | None = None,
+    page_token: str | None = None,
+    filter: str | None = None,  # noqa: A002 - the wire's name
+    order_by: str | None = None,
+    read_mask: str | Iterable[str] | None = None,
+) -> Request:
+    """``GET /v1/accounts/{a}/batchInferenceJobs``."""
+    if account_id is None:
+        raise ValueError("listing jobs needs an account: pass account_id= to the client or set FIREWORKS_ACCOUNT_ID")
+    params = _page_size(page_size, MAX_JOB_LIST_PAGE_SIZE)
+    if page_token:
+        params.append(("pageToken", page_token))
+    if filter is not None:
+        params.append(("filter", filter))
+    if order_by is not None:
+        params.append(("orderBy", order_by))
+    params += _read_mask(read_mask)
+    path = f"/v1/accounts/{_segment(check_account_id(account_id))}/{_JOBS}"
+    return Request("listBatchInferenceJobs", path, _encode(params))
+
+
+@attrs.frozen
+class LogQuery:
+    """The fixed part of a getLogs read, validated and encoded once.
+
+    While a read follows page tokens, every other parameter must stay exactly as it was (the server rejects a
+    token sent with changed parameters), so the query is frozen and only the token varies.
+    """
+
+    path: str
+    fixed: str
+    """The encoded parameters that never change during a read (ranks, pageSize, filter, direction, readMask)."""
+    start_time: Timestamp | None = None
+
+    def with_start(self, start_time: Timestamp | None) -> LogQuery:
+        """The same query from another lower bound (a new read, so no page token carries over)."""
+        return attrs.evolve(self, start_time=start_time)
+
+    def request(self, page_token: str | None = None) -> Request:
+        """The request for the first page (no token) or a following one."""
+        parts = [self.fixed] if self.fixed else []
+        if self.start_time is not None:
+            # Nine digits always: a rounded startTime would skip or repeat entries (design §3.2).
+            parts.append(f"startTime={quote(self.start_time.rfc3339(), safe='')}")
+        if page_token:
+            parts.append(f"pageToken={quote(page_token, safe='')}")
+        return Request("getBatchJobLogs", self.path, "&".join(parts))
+
+
+def _ranks(ranks: Iterable[int] | None) -> list[tuple[str, str]]:
+    if ranks is None:
+        return []
+    if isinstance(ranks, (str, bytes)):
+        raise TypeError("ranks must be an iterable of ints, not a string")
+    values = list(ranks)
+    if not values:
+        raise ValueError("ranks must not be empty; pass None for every rank")
+    for rank in values:
+        if type(rank) is not int:
+            raise TypeError(f"ranks must be ints, got {rank!r}")
+        if not 0 <= rank <= 2**31 - 1:
+            raise ValueError(f"ranks must be between 0 and 2**31-1, got {rank}")
+    # Repeated parameters, exploded: ranks=0&ranks=3 (the documented form).
+    return [("ranks", str(rank)) for rank in values]
+
+
+def log_query(
+    batch_job: str,
+    account_id: str | None,
+    *,
+    ranks: Iterable[int] | None = None,
+    page_size: int | None = None,
+    start_time: Timestamp | datetime | str | None = None,
+    filter: str | None = None,  # noqa: A002 - the wire's name
+    start_from_head: bool = False,
+    read_mask: str | Iterable[str] | None = None,
+) -> LogQuery:
+    """A validated getLogs query; a batch inference job's name is accepted for the batch job (same id)."""
+    ref = resolve_job(batch_job, account_id, what="batch_job_id", collections=(_BATCH_JOBS, _JOBS))
+    params = _ranks(ranks) + _page_size(page_size, MAX_LOG_PAGE_SIZE)
+    if filter is not None:
+        if not isinstance(filter, str):
+            raise TypeError(f"filter must be a str, not {type(filter).__name__}")
+        params.append(("filter", filter))
+    if type(start_from_head) is not bool:
+        raise TypeError(f"start_from_head must be a bool, not {type(start_from_head).__name__}")
+    if start_from_head:
+        params.append(("startFromHead", "true"))
+    params += _read_mask(read_mask)
+    start = None if start_time is None else to_timestamp(start_time, "start_time")
+    return LogQuery(f"{_job_path(ref, _BATCH_JOBS)}:getLogs", _encode(params), start)

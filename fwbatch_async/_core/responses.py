@@ -1,0 +1,140 @@
+"""Response interpretation: status, headers and body in; a model or a typed error out.
+
+Error bodies come as ``google.rpc.Status`` (numeric code), wrapped in ``{"error": ...}``, Google-style with a
+``status`` name, or not as JSON at all (an HTML page from a gateway); each becomes the right
+:class:`~fwbatch_async._core.errors.APIStatusError` subclass with as much of the server's explanation as it gave.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final, TypeVar
+
+import attrs
+import orjson
+
+from .convert import converter, describe_error
+from .errors import GRPC_CODE_NAMES, APIStatusError, InvalidResponseError, status_error_class
+from .requests import Request
+from .retry import retry_after_seconds
+
+__all__ = ["RawResponse", "error_from_response", "read_response"]
+
+T = TypeVar("T")
+
+_REQUEST_ID_HEADERS: Final = ("x-request-id", "x-fireworks-request-id", "request-id")
+_ERROR_INFO_TYPE: Final = "type.googleapis.com/google.rpc.ErrorInfo"
+_HTML_TITLE: Final = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_SNIPPET_LENGTH: Final = 200
+
+
+@attrs.frozen
+class RawResponse:
+    """What came back for a request, before interpretation.
+
+    ``headers`` must look keys up case-insensitively (aiohttp's headers do) or have lower-case keys.
+    """
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+
+
+def _snippet(body: bytes) -> str:
+    """A short readable description of a body that is not JSON (gateway HTML pages have a useful title)."""
+    title = _HTML_TITLE.search(body[:4096])
+    text = (title.group(1) if title else body[:_SNIPPET_LENGTH]).decode("utf-8", "replace")
+    text = " ".join(text.split())
+    return text or "(empty body)"
+
+
+def _error_parts(body: bytes) -> tuple[str | None, str | None, list[Mapping[str, Any]]]:
+    """Code name, message and details from a ``google.rpc.Status`` body (plain or wrapped), if it is one."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None, None, []
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        data = data["error"]
+    if not isinstance(data, dict):
+        return None, None, []
+    code = data.get("code")
+    status_name = data.get("status")
+    if isinstance(status_name, str) and status_name:
+        name: str | None = status_name  # Google style: code is the HTTP status, status the gRPC name
+    elif type(code) is int:
+        name = GRPC_CODE_NAMES.get(code, str(code))
+    else:
+        name = code if isinstance(code, str) and code else None
+    message = data.get("message")
+    details = data.get("details")
+    detail_list: list[Mapping[str, Any]] = (
+        [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
+    )
+    return name, message if isinstance(message, str) else None, detail_list
+
+
+def _reason(details: list[Mapping[str, Any]]) -> str | None:
+    for detail in details:
+        if detail.get("@type") == _ERROR_INFO_TYPE and isinstance(detail.get("reason"), str):
+            return str(detail["reason"])
+    return None
+
+
+def _header(headers: Mapping[str, str], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def error_from_response(response: RawResponse, *, now: float) -> APIStatusError:
+    """The typed error for a non-2xx response; ``now`` (Unix seconds) resolves an HTTP-date ``Retry-After``."""
+    code, message, details = _error_parts(response.body)
+    if message is None:
+        message = _snippet(response.body) if code is None else "(no message)"
+    return status_error_class(response.status)(
+        message,
+        status=response.status,
+        code=code,
+        details=details,
+        reason=_reason(details),
+        request_id=_header(response.headers, _REQUEST_ID_HEADERS),
+        retry_after=retry_after_seconds(response.headers, now=now),
+        url=response.url,
+    )
+
+
+def read_response(request: Request, response: RawResponse, model: type[T], *, now: float) -> T:
+    """The model a 2xx response holds, or the typed error of any other status.
+
+    Raises:
+        APIStatusError: a subclass per status, for any non-2xx response.
+        InvalidResponseError: a 2xx response whose body is not JSON or not the documented shape.
+    """
+    if not 200 <= response.status < 300:  # noqa: PLR2004
+        raise error_from_response(response, now=now)
+    try:
+        data = orjson.loads(response.body)
+    except orjson.JSONDecodeError as error:
+        raise InvalidResponseError(
+            request.endpoint,
+            f"body is not JSON ({error})",
+            status=response.status,
+            transient=True,
+            url=response.url,
+        ) from None
+    try:
+        return converter.structure(data, model)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+        problem = describe_error(error)
+        raise InvalidResponseError(
+            request.endpoint, problem, status=response.status, transient=False, url=response.url
+        ) from None
+    except ExceptionGroup as group:  # cattrs' detailed validation errors
+        raise InvalidResponseError(
+            request.endpoint, describe_error(group), status=response.status, transient=False, url=response.url
+        ) from None

@@ -1,0 +1,114 @@
+"""Sending one GET with aiohttp: the one place that touches aiohttp's request API.
+
+Transport failures become :class:`~fwbatch_async.APIConnectionError` / :class:`~fwbatch_async.APITimeoutError`
+here, so no aiohttp exception escapes the client. Redirects are followed by hand so the rules are ours: the
+``Authorization`` header never goes to another origin, and never over plain HTTP to a non-loopback host. This module
+is imported on first use: aiohttp takes longer to import than the rest of the package together.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+
+import aiohttp
+from yarl import URL
+
+from ._core.errors import APIConnectionError, APITimeoutError
+from ._core.responses import RawResponse
+
+__all__ = ["Transport", "is_loopback_host"]
+
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """Whether ``host`` is this machine (``localhost``, 127.0.0.0/8, ``::1``): plain HTTP is safe there."""
+    if not host:
+        return False
+    if host.lower() in {"localhost", "localhost."}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _without_authorization(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in headers.items() if name.lower() != "authorization"}
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+class Transport:
+    """An aiohttp session (owned or lent) and the rules for using it."""
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession | None,
+        timeout: aiohttp.ClientTimeout,
+        max_connections: int,
+        allow_insecure_http: bool,
+    ) -> None:
+        self._lent = session
+        self._session = session
+        self._timeout = timeout
+        self._max_connections = max_connections
+        self._allow_insecure_http = allow_insecure_http
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                timeout=self._timeout,
+                cookie_jar=aiohttp.DummyCookieJar(),  # the API sets no cookies we should send back
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the session if this transport created it; a lent session stays open for its owner."""
+        session, self._session = self._session, None
+        if session is not None and session is not self._lent:
+            await session.close()
+
+    def _follow(self, current: URL, location: str, headers: Mapping[str, str]) -> tuple[URL, Mapping[str, str]]:
+        target = current.join(URL(location))
+        if target.scheme not in {"http", "https"}:
+            raise APIConnectionError(f"refusing to follow a redirect to {target.scheme}:", url=str(current))
+        if target.scheme == "http" and not self._allow_insecure_http and not is_loopback_host(target.host):
+            raise APIConnectionError(
+                f"refusing to follow a redirect to plain http://{target.host}; pass allow_insecure_http=True",
+                url=str(current),
+            )
+        if target.origin() != current.origin():
+            headers = _without_authorization(headers)
+        return target, headers
+
+    async def get(self, url: str, headers: Mapping[str, str]) -> RawResponse:
+        """GET ``url`` (already percent-encoded) and read the whole body.
+
+        Raises:
+            APITimeoutError: no complete response within the timeout.
+            APIConnectionError: no complete HTTP response (refused, reset, cut-off body, bad redirect).
+        """
+        session = self._get_session()
+        target = URL(url, encoded=True)
+        for _ in range(_MAX_REDIRECTS + 1):
+            try:
+                async with session.get(target, headers=headers, allow_redirects=False) as response:
+                    body = await response.read()
+            except TimeoutError as error:
+                raise APITimeoutError(f"no response within the timeout ({_describe(error)})", url=str(target)) from None
+            except aiohttp.ClientError as error:
+                raise APIConnectionError(_describe(error), url=str(target)) from None
+            location = response.headers.get("Location")
+            if response.status in _REDIRECT_STATUSES and location:
+                target, headers = self._follow(target, location, headers)
+                continue
+            return RawResponse(response.status, response.headers, body, str(target))
+        raise APIConnectionError(f"more than {_MAX_REDIRECTS} redirects", url=str(target))

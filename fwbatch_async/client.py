@@ -1,0 +1,358 @@
+"""The async client: configuration, the HTTP session's lifetime, sending with retries, and the endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Final, Self, TypeVar
+
+from yarl import URL
+
+from ._core.errors import APIStatusError, FwBatchError
+from ._core.models import BatchInferenceJob, JobListPage, LogPage
+from ._core.requests import Request, check_account_id, job_list_request, job_request, log_query
+from ._core.responses import read_response
+from ._core.retry import RetryPolicy
+from ._core.timestamps import Timestamp
+from ._version import __version__
+from .clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from ._transport import Transport
+
+__all__ = ["DEFAULT_BASE_URL", "AsyncClient"]
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL: Final = "https://api.fireworks.ai"
+_LOG = logging.getLogger(__name__)
+
+
+class _Secret:
+    """A credential whose repr is a placeholder, so a debugger, log line or ``vars()`` cannot show it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+
+class _Headers(dict[str, str]):
+    """Request headers whose repr hides the credential, so a debugger or log line cannot show it."""
+
+    def __repr__(self) -> str:
+        return repr({k: ("<hidden>" if k == "Authorization" else v) for k, v in self.items()})
+
+
+def _check_api_key(api_key: str | None) -> str:
+    if api_key is None:
+        raise ValueError("no API key: pass api_key= or set FIREWORKS_API_KEY")
+    if not isinstance(api_key, str):
+        raise TypeError(f"api_key must be a str, not {type(api_key).__name__}")
+    if not api_key or api_key != api_key.strip() or any(ch.isspace() or ord(ch) < 32 for ch in api_key):  # noqa: PLR2004
+        # The key itself is never echoed: this message can end up in logs.
+        raise ValueError("api_key is empty or contains whitespace or control characters")
+    return api_key
+
+
+def _check_base_url(base_url: str, *, allow_insecure_http: bool) -> str:
+    from ._transport import is_loopback_host  # noqa: PLC0415 - defers importing aiohttp
+
+    url = URL(base_url)
+    if url.scheme not in {"http", "https"} or not url.host:
+        raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
+    if url.query_string or url.fragment or url.user or url.password:
+        raise ValueError(f"base_url must not carry a query, fragment or credentials, got {url.with_user(None)!s}")
+    if url.scheme == "http" and not allow_insecure_http and not is_loopback_host(url.host):
+        raise ValueError(
+            f"base_url {base_url!r} is plain http to a non-loopback host, which would send the API key in clear "
+            "text; use https, or pass allow_insecure_http=True if you really mean it"
+        )
+    return str(url).rstrip("/")
+
+
+class AsyncClient:
+    """An asyncio client for Fireworks batch inference jobs and their logs.
+
+    One client per application is the intended use: it owns one HTTP session (created on the first request),
+    limits the requests it has in flight, and retries what can be retried. Close it with ``async with`` or
+    :meth:`aclose`.
+
+    Args:
+        api_key: the Fireworks API key; default ``$FIREWORKS_API_KEY``. It never appears in a repr, an
+            exception or a log line.
+        account_id: the account bare job ids belong to; default ``$FIREWORKS_ACCOUNT_ID``. Full resource names
+            (``accounts/{account}/batchInferenceJobs/{id}``) carry their own.
+        base_url: default ``$FIREWORKS_BASE_URL`` or ``https://api.fireworks.ai``. Plain ``http://`` is refused
+            for hosts other than loopback unless ``allow_insecure_http`` is set.
+        timeout: seconds for one attempt of one request (or an ``aiohttp.ClientTimeout``).
+        retry: how failed requests are retried; see :class:`RetryPolicy`.
+        max_in_flight: the most requests this client has in flight at once.
+        session: an ``aiohttp.ClientSession`` to use instead of creating one; the client never closes it.
+        allow_insecure_http: allow ``http://`` to hosts other than loopback.
+        clock: the source of time and sleep; tests and the emulator pass their own.
+
+    Example:
+        >>> async def main() -> None:
+        ...     async with AsyncClient(api_key="fw-...", account_id="my-account") as client:
+        ...         job = await client.get_batch_inference_job("my-job")
+        ...         print(job.state.short_name, job.job_progress)
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        account_id: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: float | aiohttp.ClientTimeout = 30.0,
+        retry: RetryPolicy | None = None,
+        max_in_flight: int = 32,
+        session: aiohttp.ClientSession | None = None,
+        allow_insecure_http: bool = False,
+        clock: Clock | None = None,
+    ) -> None:
+        key = _check_api_key(api_key if api_key is not None else os.environ.get("FIREWORKS_API_KEY"))
+        account = account_id if account_id is not None else os.environ.get("FIREWORKS_ACCOUNT_ID") or None
+        if account is not None:
+            check_account_id(account)
+        if type(max_in_flight) is not int or max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be a positive int, got {max_in_flight!r}")
+        if isinstance(timeout, (int, float)) and not timeout > 0:
+            raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
+        self._base_url = _check_base_url(
+            base_url or os.environ.get("FIREWORKS_BASE_URL") or DEFAULT_BASE_URL,
+            allow_insecure_http=allow_insecure_http,
+        )
+        self._account_id = account
+        self._headers = _Headers(
+            {
+                "Authorization": f"Bearer {key}",
+                "Accept": "application/json",
+                "User-Agent": f"fwbatch-async/{__version__}",
+            }
+        )
+        self._secret = _Secret(key)
+        self._timeout = timeout
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._max_in_flight = max_in_flight
+        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._session = session
+        self._allow_insecure_http = allow_insecure_http
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._random = random.Random().random  # noqa: S311 - jitter, not cryptography
+        self._transport: Transport | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(base_url={self._base_url!r}, account_id={self._account_id!r}, api_key=<hidden>)"
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, without a trailing slash."""
+        return self._base_url
+
+    @property
+    def account_id(self) -> str | None:
+        """The account bare ids belong to, if known."""
+        return self._account_id
+
+    @property
+    def clock(self) -> Clock:
+        """The clock this client waits on."""
+        return self._clock
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """How this client retries failed requests."""
+        return self._retry
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP session if the client created it. Safe to call more than once."""
+        self._closed = True
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            await transport.aclose()
+
+    def _open_transport(self) -> Transport:
+        if self._closed:
+            raise RuntimeError("this AsyncClient is closed")
+        if self._transport is None:
+            import aiohttp  # noqa: PLC0415 - imported on first use, see _transport
+
+            from ._transport import Transport  # noqa: PLC0415
+
+            timeout = (
+                self._timeout
+                if isinstance(self._timeout, aiohttp.ClientTimeout)
+                else (aiohttp.ClientTimeout(total=self._timeout))
+            )
+            self._transport = Transport(
+                session=self._session,
+                timeout=timeout,
+                max_connections=self._max_in_flight,
+                allow_insecure_http=self._allow_insecure_http,
+            )
+        return self._transport
+
+    def _redact(self, error: FwBatchError) -> None:
+        """Blank the API key out of a server message that echoes it."""
+        if isinstance(error, APIStatusError) and self._secret.value in error.message:
+            error.message = error.message.replace(self._secret.value, "<hidden>")
+            error.args = (error.message,)
+
+    async def _call(self, request: Request, model: type[T]) -> T:
+        """Send ``request``, retrying per the policy, and return the response as ``model``."""
+        transport = self._open_transport()
+        url = self._base_url + request.target
+        clock = self._clock
+        started = clock.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self._in_flight:
+                    raw = await transport.get(url, self._headers)
+                return read_response(request, raw, model, now=clock.time_ns() / 1e9)
+            except FwBatchError as error:
+                self._redact(error)
+                delay = self._retry.delay_after(
+                    error, attempt=attempt, elapsed=clock.monotonic() - started, random=self._random()
+                )
+                if delay is None:
+                    if attempt > 1:
+                        error.add_note(f"{request.endpoint}: gave up after {attempt} attempts")
+                    raise
+                _LOG.debug("%s attempt %d failed: %s; retrying in %.3fs", request.endpoint, attempt, error, delay)
+            await clock.sleep(delay)
+
+    async def get_batch_inference_job(
+        self, job_id: str, *, read_mask: str | Iterable[str] | None = None
+    ) -> BatchInferenceJob:
+        """Read a batch inference job: its state, status, progress and parameters.
+
+        Args:
+            job_id: the job's id, or its full name ``accounts/{account}/batchInferenceJobs/{id}``.
+            read_mask: the fields to return (e.g. ``["state", "jobProgress"]``); all when ``None``.
+
+        Raises:
+            NotFoundError: no such job (or account).
+            APIStatusError: any other error status, after retries where they apply.
+            APIConnectionError: no answer, after retries.
+            ValueError: ``job_id`` or ``read_mask`` is malformed (nothing is sent).
+
+        Example:
+            >>> async def show(client: AsyncClient) -> None:
+            ...     job = await client.get_batch_inference_job("my-job", read_mask=["state", "jobProgress"])
+            ...     print(job.state.short_name, job.job_progress)
+        """
+        return await self._call(job_request(job_id, self._account_id, read_mask=read_mask), BatchInferenceJob)
+
+    async def get_batch_job_logs(
+        self,
+        batch_job_id: str,
+        *,
+        ranks: Iterable[int] | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        start_time: Timestamp | datetime | str | None = None,
+        filter: str | None = None,  # noqa: A002 - the wire's name
+        start_from_head: bool = False,
+        read_mask: str | Iterable[str] | None = None,
+    ) -> LogPage:
+        """Read one page of a batch job's logs, exactly as the endpoint serves it.
+
+        Args:
+            batch_job_id: the batch job's id, or a full name (``accounts/{a}/batchJobs/{id}``, or a batch
+                inference job's name, whose id is used).
+            ranks: only entries from these worker ranks (sent as repeated ``ranks`` parameters).
+            page_size: 1 to 10,000 entries; the server's default (100) when ``None``. Values outside that
+                range raise ``ValueError`` here instead of being silently coerced by the server.
+            page_token: the ``next_page_token`` of the previous page; every other argument must be the same as
+                in the call that returned it.
+            start_time: the inclusive lower bound, sent with nine fractional digits; a naive ``datetime`` is
+                refused. Without it the server returns the last ``page_size`` entries.
+            filter: a plain substring the message must contain.
+            start_from_head: ``True`` for oldest first; by default the server pages newest first.
+            read_mask: the entry fields to return; all when ``None``.
+
+        Example:
+            >>> async def newest(client: AsyncClient) -> None:
+            ...     page = await client.get_batch_job_logs("my-job", page_size=10)
+            ...     for entry in reversed(page.entries):  # newest first on the wire
+            ...         print(entry.log_time, entry.rank, entry.message)
+        """
+        query = log_query(
+            batch_job_id,
+            self._account_id,
+            ranks=ranks,
+            page_size=page_size,
+            start_time=start_time,
+            filter=filter,
+            start_from_head=start_from_head,
+            read_mask=read_mask,
+        )
+        return await self._call(query.request(page_token), LogPage)
+
+    def list_batch_inference_jobs(
+        self,
+        *,
+        filter: str | None = None,  # noqa: A002 - the wire's name
+        order_by: str | None = None,
+        page_size: int | None = None,
+        read_mask: str | Iterable[str] | None = None,
+    ) -> AsyncIterator[BatchInferenceJob]:
+        """Every batch inference job of the account, page after page.
+
+        Arguments are checked when this is called, before anything is sent.
+
+        Args:
+            filter: an AIP-160 filter, e.g. ``state = "JOB_STATE_RUNNING"``.
+            order_by: e.g. ``"create_time desc"``.
+            page_size: jobs per request, 1 to 200.
+            read_mask: the fields to return.
+
+        Example:
+            >>> async def running(client: AsyncClient) -> list[str]:
+            ...     jobs = client.list_batch_inference_jobs(filter='state = "JOB_STATE_RUNNING"')
+            ...     return [job.job_id async for job in jobs]
+        """
+
+        def build(page_token: str | None) -> Request:
+            return job_list_request(
+                self._account_id,
+                page_token=page_token,
+                filter=filter,
+                order_by=order_by,
+                page_size=page_size,
+                read_mask=read_mask,
+            )
+
+        build(None)  # validates the arguments now, before any request
+        return self._iter_job_pages(build)
+
+    async def _iter_job_pages(self, build: Callable[[str | None], Request]) -> AsyncIterator[BatchInferenceJob]:
+        token: str | None = None
+        while True:
+            page = await self._call(build(token), JobListPage)
+            for job in page.jobs:
+                yield job
+            # A token that comes back unchanged would page forever.
+            if page.next_page_token is None or page.next_page_token == token:
+                return
+            token = page.next_page_token

@@ -1,0 +1,31 @@
+"""Helpers shared by the test suites (importable because tests/ is on sys.path via its conftest)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Serve = Callable[[Handler], Awaitable[str]]
+"""Starts a server on 127.0.0.1 with a catch-all handler and returns its base URL (the ``serve`` fixture)."""
+
+
+class RecordingClock:
+    """A virtual clock: ``sleep`` advances time instantly and records the wait; nothing really sleeps."""
+
+    def __init__(self, start_ns: int = 1_795_320_000_000_000_000) -> None:
+        self.now_ns = start_ns
+        self.sleeps: list[float] = []
+
+    def time_ns(self) -> int:
+        return self.now_ns
+
+    def monotonic(self) -> float:
+        return self.now_ns / 1e9
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now_ns += int(seconds * 1e9)
+        await asyncio.sleep(0)
