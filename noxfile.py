@@ -23,11 +23,13 @@ os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 def _expose_pyenv_versions() -> None:
     """Make every installed pyenv CPython reachable as pythonX.Y (pyenv shims hide non-global ones)."""
     root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    if "PYENV_VERSION" in os.environ or not root.is_dir():
+    if not root.is_dir():
         return
-    names = sorted(p.name for p in root.iterdir() if p.name.startswith(SUPPORTED))
-    if names:
-        os.environ["PYENV_VERSION"] = ":".join(names)
+    # pyenv's shim exports PYENV_VERSION (just the running version) to nox itself, so extend it, keeping its order.
+    current = [name for name in os.environ.get("PYENV_VERSION", "").split(":") if name]
+    extra = sorted(p.name for p in root.iterdir() if p.name.startswith(SUPPORTED) and p.name not in current)
+    if extra:
+        os.environ["PYENV_VERSION"] = ":".join(current + extra)
 
 
 def _available_pythons() -> list[str]:
