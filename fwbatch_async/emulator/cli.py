@@ -1,0 +1,114 @@
+"""``python -m fwbatch_async.emulator``: serve a scenario until interrupted, printing how to connect."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from fwbatch_async.emulator.clock import ScaledClock
+from fwbatch_async.emulator.emulator import Emulator
+from fwbatch_async.emulator.faults import Faults
+from fwbatch_async.emulator.named import NAMED_SCENARIOS
+from fwbatch_async.emulator.realism import Realism
+from fwbatch_async.emulator.scenario import Scenario
+
+__all__ = ["connection_text", "main", "serve"]
+
+
+async def serve(emulator: Emulator[Any], *, on_ready: Callable[[Emulator[Any]], None] | None = None) -> None:
+    """Run ``emulator`` until cancelled (or SIGTERM), calling ``on_ready`` once it listens.
+
+    The emulator is closed cleanly on the way out.
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers off the main thread
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        async with emulator:
+            if on_ready is not None:
+                on_ready(emulator)
+            await stop.wait()
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+def connection_text(emulator: Emulator[Any], scenario_name: str) -> str:
+    """What to tell a user: the address, account and key, as text and as shell exports."""
+    jobs = ", ".join(job.id for job in emulator.scenario.jobs) or "(none)"
+    clock = emulator.clock
+    speed = f", speed {clock.speed:g}x" if isinstance(clock, ScaledClock) else ""
+    return (
+        f"Fireworks batch API emulator: scenario {scenario_name!r}{speed}\n"
+        f"  base URL:   {emulator.base_url}\n"
+        f"  account id: {emulator.account_id}\n"
+        f"  API key:    {emulator.api_key}\n"
+        f"  jobs:       {jobs}\n"
+        f"export FIREWORKS_BASE_URL={emulator.base_url}\n"
+        f"export FIREWORKS_ACCOUNT_ID={emulator.account_id}\n"
+        f"export FIREWORKS_API_KEY={emulator.api_key}\n"
+        "Press Ctrl-C to stop.\n"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m fwbatch_async.emulator",
+        description="Serve a local emulator of the Fireworks batch inference API.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument(
+        "--scenario",
+        default="demo",
+        help=f"a built-in scenario ({', '.join(sorted(NAMED_SCENARIOS))}) or a JSON file (default: %(default)s)",
+    )
+    parser.add_argument("--speed", type=float, default=60.0, help="emulated seconds per real second")
+    parser.add_argument("--faults", default="", help='fault rates, e.g. "429=0.05,503=0.02,reset=0.01"')
+    parser.add_argument(
+        "--realism", default="", help='wire quirks, e.g. "int64_as_strings,fraction_digits=0/3/9" or "all"'
+    )
+    parser.add_argument("--api-key", default="emulator-key", help="the API key to accept (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Parse arguments, serve until Ctrl-C, and return the exit status."""
+    args = _parser().parse_args(argv)
+    out = sys.stdout if out is None else out
+    try:
+        scenario = Scenario.load(args.scenario)
+        if args.seed is not None:
+            scenario = Scenario(account=scenario.account, seed=args.seed, jobs=scenario.jobs)
+        emulator = Emulator(
+            scenario,
+            clock=ScaledClock(speed=args.speed),
+            api_key=args.api_key,
+            faults=Faults.parse(args.faults, seed=scenario.seed),
+            realism=Realism.parse(args.realism),
+            host=args.host,
+            port=args.port,
+        )
+    except (OSError, ValueError) as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 2
+
+    def ready(emu: Emulator[Any]) -> None:
+        out.write(connection_text(emu, str(args.scenario)))
+        out.flush()
+
+    try:
+        asyncio.run(serve(emulator, on_ready=ready))
+    except KeyboardInterrupt:
+        return 0
+    except OSError as error:  # e.g. the port is taken
+        sys.stderr.write(f"error: {error}\n")
+        return 1
+    return 0

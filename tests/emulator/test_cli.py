@@ -1,0 +1,107 @@
+"""``python -m fwbatch_async.emulator`` in a subprocess: prints how to connect, serves, exits quietly on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from fwbatch_async.emulator import JobSpec, Scenario
+
+from . import schemas
+
+
+def start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fwbatch_async.emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    exports: dict[str, str] = {}
+    for line in process.stdout:
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").strip().partition("=")
+            exports[name] = value
+        if line.startswith("Press Ctrl-C"):
+            break
+    return process, exports
+
+
+def get(url: str, key: str | None) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            status, body = response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        status, body = error.code, json.loads(error.read())
+    if status != 200:
+        schema = schemas.ERROR_SCHEMA
+    elif url.endswith(":getLogs"):
+        schema = schemas.logs_response_schema()
+    elif url.endswith("/batchInferenceJobs"):
+        schema = schemas.list_response_schema()
+    else:
+        schema = schemas.job_schema(int64_strings=True)
+    schemas.validate(body, schema)
+    return status, body
+
+
+def test_serves_the_demo_and_exits_quietly_on_ctrl_c() -> None:
+    process, exports = start("--scenario", "demo", "--speed", "60", "--api-key", "KEY", "--faults", "429=0.0")
+    try:
+        assert exports["FIREWORKS_API_KEY"] == "KEY"
+        assert exports["FIREWORKS_ACCOUNT_ID"] == "demo-account"
+        base = exports["FIREWORKS_BASE_URL"]
+        assert base.startswith("http://127.0.0.1:")
+        status, body = get(f"{base}/v1/accounts/demo-account/batchInferenceJobs", "KEY")
+        assert status == 200
+        assert body["totalSize"] == 3
+        status, body = get(f"{base}/v1/accounts/demo-account/batchJobs/demo-summaries:getLogs", "KEY")
+        assert status == 200
+        assert get(f"{base}/v1/accounts/demo-account/batchInferenceJobs", None)[0] == 401
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert out == ""
+    assert err == ""
+
+
+def test_serves_a_scenario_file_and_stops_on_sigterm(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    path.write_text(json.dumps(Scenario(account="acme", jobs=[JobSpec(id="nightly")]).to_json()))
+    process, exports = start("--scenario", str(path), "--realism", "int64_as_strings")
+    try:
+        status, body = get(
+            exports["FIREWORKS_BASE_URL"] + "/v1/accounts/acme/batchInferenceJobs/nightly", "emulator-key"
+        )
+        assert status == 200
+        assert body["name"] == "accounts/acme/batchInferenceJobs/nightly"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert err == ""
+
+
+@pytest.mark.parametrize("args", [["--scenario", "no-such-file.json"], ["--faults", "teapot=1"], ["--realism", "loud"]])
+def test_bad_arguments_exit_2_with_a_message(args: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "fwbatch_async.emulator", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ")
+    assert result.stdout == ""
