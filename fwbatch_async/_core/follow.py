@@ -1,0 +1,519 @@
+"""The log follower's state: what has been delivered, where the next read starts, and what may have been missed.
+
+Log entries carry no id, so an entry is its key ``(time in ns, rank, message)``, and identical lines at the same
+time are distinct lines: the follower counts copies per key instead of keeping a set (design §3.1).
+
+Following is a sequence of *reads*. A read asks for entries from a start time onwards, oldest first, and follows
+page tokens to the end. Every read re-reads a window behind the newest entry, because entries become visible late
+(a slow rank). The window's anchor is a lower bound on the server's clock when the *previous* read began: the
+newest entry time seen at any moment of a read, minus the time the read had taken by then. Entries that became
+visible after a read began are at most ``lookback`` older than the server's clock at that moment, so the next read,
+starting ``lookback`` before the anchor, sees every one of them (§3.3). Subtracting the elapsed time, rather than
+anchoring on the newest entry just read, is what keeps a read that pages through minutes of backlog from losing a
+late entry that appeared behind its page token; using the best such bound, rather than the watermark from before
+the read, is what keeps catching up on a long backlog from reading it twice.
+
+Counts are kept for every key at or after the next read's start; older keys are folded into per-second totals.
+Each read also re-reads one more ``audit`` span below the window and compares the server's per-second counts with
+those totals: entries that arrived later than the window are not delivered (there is no way to know which of a
+second's lines they are) but they are counted and reported, so a loss is never silent (§3.9).
+
+Everything here is pure: time comes in as arguments, and the caller does the requests and the waiting.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+import attrs
+
+from .models import LogEntry
+
+__all__ = ["FollowCursor", "FollowStats", "LogFollower", "ReadOutcome", "WindowSettings"]
+
+_NS: Final = 1_000_000_000
+_NEVER: Final = -(2**80)  # below any timestamp: "no watermark yet"
+_CURSOR_VERSION: Final = 1
+# Mid-read pruning runs when the window has doubled since the last prune: amortised O(1) per entry.
+_PRUNE_GROWTH: Final = 2
+_MIN_PRUNE_SIZE: Final = 4096
+
+Key = tuple[int, int, str]
+DigestKey = tuple[int, int, str]
+
+
+def _floor_second(ns: int) -> int:
+    return ns - ns % _NS
+
+
+def _ceil_second(ns: int) -> int:
+    return -(-ns // _NS) * _NS
+
+
+def message_digest(message: str) -> str:
+    """A short stable digest of a message (cursors store digests, not whole messages)."""
+    raw = hashlib.blake2b(message.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+@attrs.frozen
+class WindowSettings:
+    """How far back a follower looks.
+
+    Attributes:
+        lookback: seconds behind the newest entry that every read re-reads, for entries that arrive late.
+        audit: seconds below that window that every read also re-reads, to count entries that arrived too late.
+        max_window: the most keys kept; beyond it the oldest are dropped and the loss is reported.
+    """
+
+    lookback: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
+    audit: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
+    max_window: int = attrs.field(default=200_000, validator=attrs.validators.ge(1))
+
+
+@attrs.define
+class FollowStats:
+    """Counters of a log follow, updated as it runs.
+
+    Attributes:
+        entries_delivered: entries handed to the consumer.
+        requests: HTTP requests sent, retries included.
+        retries: requests that were retries of a failed one.
+        reads: reads (polls) begun.
+        late_entries: entries delivered after a newer one had been (they became visible late).
+        possibly_missed: entries that arrived later than the lookback window and were not delivered.
+        window_overflows: times the window outgrew its hard cap and its oldest keys were dropped.
+        failures: requests that failed after every retry; the follower waited and went on.
+        token_restarts: reads restarted because the server rejected a page token.
+    """
+
+    entries_delivered: int = 0
+    requests: int = 0
+    retries: int = 0
+    reads: int = 0
+    late_entries: int = 0
+    possibly_missed: int = 0
+    window_overflows: int = 0
+    failures: int = 0
+    token_restarts: int = 0
+
+
+@attrs.frozen
+class FollowCursor:
+    """Where a follow stopped: enough to resume in another process with nothing repeated and nothing missed.
+
+    It holds the next read's start, the newest time seen, and a digest and count per entry inside the window, so
+    its size grows with the number of entries in the window, not with the log. Serialize it with :meth:`to_json`
+    and pass it back as ``follow_logs(..., cursor=...)``.
+
+    Example:
+        >>> cursor = FollowCursor(start=10, floor=None, watermark=12, seen=((12, 0, "abc", 1),), seconds=(), query="q")
+        >>> FollowCursor.from_json(cursor.to_json()) == cursor
+        True
+    """
+
+    start: int | None
+    """Nanoseconds: the next read starts here; ``None`` means from the first entry."""
+    floor: int | None
+    """Nanoseconds: nothing older is ever delivered; ``None`` means no such limit."""
+    watermark: int | None
+    """Nanoseconds: the newest entry time accounted for."""
+    seen: tuple[tuple[int, int, str, int], ...]
+    """``(time ns, rank, message digest, copies)`` of every entry accounted for at or after :attr:`start`."""
+    seconds: tuple[tuple[int, int], ...]
+    """``(second, entries)`` accounted for below :attr:`start`, for counting entries that arrive too late."""
+    query: str
+    """A digest of the query (job, ranks, filter) this cursor belongs to."""
+
+    def to_json(self) -> str:
+        """The cursor as a compact JSON string."""
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The cursor as JSON-compatible data."""
+        return {
+            "v": _CURSOR_VERSION,
+            "query": self.query,
+            "start": self.start,
+            "floor": self.floor,
+            "watermark": self.watermark,
+            "seen": [list(item) for item in self.seen],
+            "seconds": [list(item) for item in self.seconds],
+        }
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> FollowCursor:
+        """Read a cursor written by :meth:`to_json`.
+
+        Raises:
+            ValueError: the text is not a cursor of this version.
+        """
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise ValueError(f"not a follow cursor: {error}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: object) -> FollowCursor:
+        """Read a cursor from :meth:`to_dict` data.
+
+        Raises:
+            ValueError: the data is not a cursor of this version.
+        """
+        if not isinstance(data, dict) or data.get("v") != _CURSOR_VERSION:
+            raise ValueError(f"not a version {_CURSOR_VERSION} follow cursor")
+        try:
+            return cls(
+                start=_optional_int(data["start"]),
+                floor=_optional_int(data["floor"]),
+                watermark=_optional_int(data["watermark"]),
+                seen=tuple(
+                    (_int(ns), _int(rank), _str(digest), _int(count)) for ns, rank, digest, count in data["seen"]
+                ),
+                seconds=tuple((_int(second), _int(count)) for second, count in data["seconds"]),
+                query=_str(data["query"]),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"malformed follow cursor: {error!r}") from None
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _optional_int(value: object) -> int | None:
+    return None if value is None else _int(value)
+
+
+def _str(value: object) -> str:
+    if type(value) is not str:
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+@attrs.frozen
+class ReadOutcome:
+    """What a finished read found."""
+
+    delivered: int
+    """Entries the read delivered."""
+    missed: int
+    """Entries found to have arrived later than the window (counted, not delivered)."""
+    missed_from: int | None = None
+    """Nanoseconds: the start of the earliest second where entries were missed."""
+    missed_until: int | None = None
+    """Nanoseconds: the end of the latest second where entries were missed."""
+    overflowed: bool = False
+    """The window outgrew its cap and its oldest keys were dropped."""
+
+
+class LogFollower:
+    """The state of one log follow; see the module documentation for the algorithm.
+
+    Use it as: :meth:`begin_read` (gives the start time to request), :meth:`accept` for each page in order,
+    :meth:`end_read`; repeat. :meth:`cursor` captures the state at any point.
+    """
+
+    def __init__(
+        self,
+        settings: WindowSettings,
+        stats: FollowStats,
+        *,
+        start: int | None = None,
+        floor: int | None = None,
+        watermark: int | None = None,
+    ) -> None:
+        """Set up a follow that starts reading at ``start`` (``None``: the first entry) and never goes below ``floor``.
+
+        Args:
+            settings: how far back to look, and the cap on the window.
+            stats: the counters to update.
+            start: nanoseconds, where the first read starts.
+            floor: nanoseconds, below which nothing is delivered.
+            watermark: nanoseconds, the newest entry already accounted for.
+        """
+        self._lookback = round(settings.lookback * _NS)
+        self._audit = round(settings.audit * _NS)
+        self._max_window = settings.max_window
+        self.stats = stats
+        self._floor = floor
+        self._start = start if start is None or floor is None else max(start, floor)
+        self._watermark = _NEVER if watermark is None else watermark
+        self._delivered: dict[Key, int] = {}
+        self._seconds: dict[int, int] = {}
+        self._restored: dict[DigestKey, int] = {}
+        self._restored_max = _NEVER
+        self._reading = False
+        # State of the read in progress.
+        self._read_began = 0.0
+        self._read_w0 = _NEVER
+        self._read_dedup_from = _NEVER
+        self._read_bound = _NEVER
+        self._read_position = _NEVER
+        self._read_delivered = 0
+        self._tally: dict[Key, int] = {}
+        self._audit_seen: dict[int, int] = {}
+        self._size_at_prune = _MIN_PRUNE_SIZE
+
+    # --- construction from a tail or a cursor ------------------------------------------------------------------
+
+    @classmethod
+    def after_tail(
+        cls, newest_first: Sequence[LogEntry], last: int, settings: WindowSettings, stats: FollowStats
+    ) -> tuple[LogFollower, list[LogEntry]]:
+        """A follow that begins with the last ``last`` entries, from entries read backwards from the newest.
+
+        ``newest_first`` must reach at least ``lookback`` below its newest entry (or hold the whole log): every
+        entry in that span is accounted for, so only entries that appear later are delivered as new.
+
+        Returns:
+            The follower, and the entries to deliver first, oldest first.
+        """
+        follower = cls(settings, stats)
+        if not newest_first:
+            return follower, []
+        newest = max(entry.log_time.ns for entry in newest_first)
+        floor = newest - follower._lookback
+        for entry in newest_first:
+            ns = entry.log_time.ns
+            if ns >= floor:
+                key = (ns, entry.rank, entry.message)
+                follower._delivered[key] = follower._delivered.get(key, 0) + 1
+        follower._floor = follower._start = floor
+        follower._watermark = newest
+        first = list(reversed(newest_first[:last])) if last else []
+        return follower, first
+
+    @classmethod
+    def from_cursor(cls, cursor: FollowCursor, settings: WindowSettings, stats: FollowStats) -> LogFollower:
+        """A follow that resumes where ``cursor`` was taken."""
+        follower = cls(settings, stats, start=cursor.start, floor=cursor.floor, watermark=cursor.watermark)
+        follower._restored = {(ns, rank, digest): count for ns, rank, digest, count in cursor.seen}
+        follower._restored_max = max((ns for ns, _, _, _ in cursor.seen), default=_NEVER)
+        follower._seconds = dict(cursor.seconds)
+        return follower
+
+    # --- reads -----------------------------------------------------------------------------------------------
+
+    @property
+    def reading(self) -> bool:
+        """Whether a read is in progress."""
+        return self._reading
+
+    def begin_read(self, now: float) -> int | None:
+        """Start a read at monotonic time ``now`` (seconds).
+
+        Returns:
+            The start time to request, in nanoseconds, or ``None`` to read from the first entry.
+        """
+        if self._reading:
+            raise RuntimeError("a read is already in progress")
+        self._reading = True
+        self.stats.reads += 1
+        self._read_began = now
+        self._read_w0 = self._watermark
+        self._read_bound = self._watermark
+        self._read_position = _NEVER
+        self._read_delivered = 0
+        self._tally = {}
+        self._audit_seen = {}
+        start = self._start
+        self._read_dedup_from = _NEVER if start is None else start
+        audit_from = self._audit_from()
+        return audit_from if audit_from is not None else start
+
+    def _audit_from(self) -> int | None:
+        """The start of this read's audit span (whole seconds below the window), or None if there is none."""
+        if self._start is None or not self._audit or self._watermark == _NEVER:
+            return None
+        lowest = _floor_second(self._start - self._audit)
+        if self._floor is not None:
+            lowest = max(lowest, _ceil_second(self._floor))
+        return lowest if lowest < self._start else None
+
+    def accept(self, entries: Sequence[LogEntry], now: float) -> list[LogEntry]:
+        """Take the next page of the read (in server order) and return its new entries, in that order.
+
+        Raises:
+            ValueError: an entry's time is not a valid timestamp.
+        """
+        if not self._reading:
+            raise RuntimeError("accept() outside a read")
+        if len(self._delivered) >= self._size_at_prune and self._read_position != _NEVER:
+            # Pages come oldest first, so keys below the position reached are not needed again in this read.
+            self._prune(self._safe_start(), limit=self._read_position)
+        w0, dedup_from = self._read_w0, self._read_dedup_from
+        delivered, tally, audit_seen = self._delivered, self._tally, self._audit_seen
+        watermark = self._watermark
+        new: list[LogEntry] = []
+        append = new.append
+        for entry in entries:
+            log_time, rank, message = entry[0], entry[1], entry[2]
+            ns = log_time.ns
+            if ns > w0:
+                # Newer than anything before this read: every copy is new (copies within the read are counted).
+                key = (ns, rank, message)
+                delivered[key] = delivered.get(key, 0) + 1
+                append(entry)
+                watermark = max(watermark, ns)
+            elif ns < dedup_from:
+                second = ns // _NS
+                audit_seen[second] = audit_seen.get(second, 0) + 1
+            else:
+                key = (ns, rank, message)
+                seen = tally.get(key, 0) + 1
+                tally[key] = seen
+                prior = delivered.get(key)
+                if prior is None:
+                    prior = self._take_restored(key) if self._restored else 0
+                if seen > prior:
+                    delivered[key] = seen
+                    append(entry)
+                    self.stats.late_entries += 1
+        self._watermark = watermark
+        if entries:
+            self._read_position = max(self._read_position, entries[-1][0].ns)
+        if watermark != _NEVER:
+            elapsed = round((now - self._read_began) * _NS)
+            self._read_bound = max(self._read_bound, watermark - elapsed)
+        self._read_delivered += len(new)
+        return new
+
+    def _take_restored(self, key: Key) -> int:
+        """Move a key restored from a cursor (stored by digest) into the exact counts; its count, or 0."""
+        ns, rank, message = key
+        if ns > self._restored_max:
+            return 0
+        count = self._restored.pop((ns, rank, message_digest(message)), 0)
+        if count:
+            self._delivered[key] = count
+        return count
+
+    def _safe_start(self) -> int | None:
+        """The start the next read would have if this one ended now: keys below it are no longer needed."""
+        if self._read_bound == _NEVER:
+            return self._start
+        start = _floor_second(self._read_bound - self._lookback)
+        if self._floor is not None:
+            start = max(start, self._floor)
+        return start if self._start is None else max(start, self._start)
+
+    def end_read(self, now: float) -> ReadOutcome:
+        """Finish the read at monotonic time ``now``: count entries missed, and move the window forward."""
+        if not self._reading:
+            raise RuntimeError("end_read() outside a read")
+        if self._watermark != _NEVER:
+            elapsed = round((now - self._read_began) * _NS)
+            self._read_bound = max(self._read_bound, self._watermark - elapsed)
+        missed, missed_from, missed_until = 0, None, None
+        for second, count in sorted(self._audit_seen.items()):
+            accounted = self._seconds.get(second, 0)
+            if count > accounted:
+                missed += count - accounted
+                missed_from = missed_from if missed_from is not None else second * _NS
+                missed_until = (second + 1) * _NS
+                self._seconds[second] = count
+        self.stats.possibly_missed += missed
+        overflowed = self._prune(self._safe_start(), limit=self._watermark)
+        self._drop_old_seconds()
+        self._reading = False
+        self._tally = {}
+        self._audit_seen = {}
+        return ReadOutcome(self._read_delivered, missed, missed_from, missed_until, overflowed)
+
+    def _prune(self, start: int | None, *, limit: int) -> bool:
+        """Fold keys below ``start`` (never above ``limit``) into per-second totals and enforce the cap.
+
+        Returns:
+            Whether the cap forced the oldest keys out.
+        """
+        overflowed = False
+        if start is not None:
+            start = min(start, limit)
+            if self._start is None or start > self._start:
+                self._fold_below(start)
+                self._start = start
+        if len(self._delivered) > self._max_window:
+            overflowed = self._evict_oldest(limit)
+        self._size_at_prune = max(_MIN_PRUNE_SIZE, _PRUNE_GROWTH * len(self._delivered))
+        return overflowed
+
+    def _drop_old_seconds(self) -> None:
+        """Forget per-second totals that no future audit span can reach."""
+        if self._start is not None:
+            horizon = (self._start - self._audit) // _NS - 1
+            self._seconds = {second: n for second, n in self._seconds.items() if second >= horizon}
+
+    def _fold_below(self, start: int) -> None:
+        seconds = self._seconds
+        keep: dict[Key, int] = {}
+        for key, count in self._delivered.items():
+            if key[0] >= start:
+                keep[key] = count
+            else:
+                second = key[0] // _NS
+                seconds[second] = seconds.get(second, 0) + count
+        self._delivered = keep
+        if self._restored:
+            restored: dict[DigestKey, int] = {}
+            for digest_key, count in self._restored.items():
+                if digest_key[0] >= start:
+                    restored[digest_key] = count
+                else:
+                    second = digest_key[0] // _NS
+                    seconds[second] = seconds.get(second, 0) + count
+            self._restored = restored
+
+    def _evict_oldest(self, limit: int) -> bool:
+        """Drop the oldest keys down to 3/4 of the cap, never at or above ``limit`` (those are still needed)."""
+        times = sorted(key[0] for key in self._delivered)
+        cut = min(_ceil_second(times[len(times) - (self._max_window * 3) // 4]), limit)
+        if self._start is not None and cut <= self._start:
+            return False
+        self._fold_below(cut)
+        self._start = cut
+        self.stats.window_overflows += 1
+        return True
+
+    # --- cursors ---------------------------------------------------------------------------------------------
+
+    def cursor(self, query: str, pending: Iterable[LogEntry] = ()) -> FollowCursor:
+        """The state as a cursor, as if the ``pending`` entries (accepted, not yet delivered) had not been read."""
+        counts = dict(self._delivered)
+        for entry in pending:
+            key = (entry.log_time.ns, entry.rank, entry.message)
+            counts[key] -= 1
+            if not counts[key]:
+                del counts[key]
+        seen = [(ns, rank, message_digest(message), n) for (ns, rank, message), n in counts.items()]
+        seen.extend((ns, rank, digest, n) for (ns, rank, digest), n in self._restored.items())
+        seen.sort()
+        return FollowCursor(
+            start=self._start,
+            floor=self._floor,
+            watermark=None if self._watermark == _NEVER else self._watermark,
+            seen=tuple(seen),
+            seconds=tuple(sorted(self._seconds.items())),
+            query=query,
+        )
+
+    @property
+    def window_size(self) -> int:
+        """Keys held in the window now."""
+        return len(self._delivered) + len(self._restored)
+
+    @property
+    def watermark(self) -> int | None:
+        """Nanoseconds: the newest entry time accounted for, or None."""
+        return None if self._watermark == _NEVER else self._watermark
+
+    def accounted(self) -> Mapping[Key, int]:
+        """The exact counts held for the window (for tests and diagnostics)."""
+        return dict(self._delivered)
