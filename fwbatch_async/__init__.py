@@ -1,7 +1,7 @@
 """fwbatch_async: an asyncio-native client for Fireworks AI batch inference jobs.
 
-Read a job's state and progress, page through a batch job's logs in either direction, and (as the package grows)
-follow them like ``tail -f`` without losing or repeating a line. Everything public is importable from here.
+Read a job's state and progress, page through a batch job's logs in either direction, and follow them like
+``tail -f`` without losing or repeating a line. Everything public is importable from here.
 
 Example:
     >>> import fwbatch_async as fw
@@ -24,6 +24,7 @@ from ._core.errors import (
     RateLimitError,
     ServerError,
 )
+from ._core.follow import FollowCursor, FollowStats
 from ._core.models import (
     BatchInferenceJob,
     InferenceParameters,
@@ -33,11 +34,13 @@ from ._core.models import (
     LogPage,
     Status,
 )
+from ._core.polling import PollPolicy
 from ._core.retry import RetryPolicy
 from ._core.timestamps import Timestamp
 from ._version import __version__
 from .client import DEFAULT_BASE_URL, AsyncClient
 from .clock import Clock, SystemClock
+from .logs import FollowLogs
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -50,6 +53,9 @@ __all__ = [
     "BatchInferenceJob",
     "Clock",
     "ConflictError",
+    "FollowCursor",
+    "FollowLogs",
+    "FollowStats",
     "FwBatchError",
     "InferenceParameters",
     "InvalidResponseError",
@@ -60,6 +66,7 @@ __all__ = [
     "LogPage",
     "NotFoundError",
     "PermissionDeniedError",
+    "PollPolicy",
     "Precision",
     "RateLimitError",
     "RetryPolicy",

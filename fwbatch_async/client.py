@@ -7,19 +7,31 @@ import logging
 import os
 import random
 from collections.abc import AsyncIterator, Callable, Iterable
-from datetime import datetime
-from typing import TYPE_CHECKING, Final, Self, TypeVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final, Literal, Self, TypeVar
 
 from yarl import URL
 
 from ._core.errors import APIStatusError, FwBatchError
-from ._core.models import BatchInferenceJob, JobListPage, LogPage
-from ._core.requests import Request, check_account_id, job_list_request, job_request, log_query
+from ._core.follow import FollowCursor, WindowSettings, message_digest
+from ._core.models import BatchInferenceJob, JobListPage, LogEntry, LogPage
+from ._core.polling import PollPolicy
+from ._core.requests import (
+    MAX_LOG_PAGE_SIZE,
+    LogQuery,
+    Request,
+    check_account_id,
+    job_list_request,
+    job_request,
+    log_query,
+    to_timestamp,
+)
 from ._core.responses import read_response
 from ._core.retry import RetryPolicy
 from ._core.timestamps import Timestamp
 from ._version import __version__
 from .clock import Clock, SystemClock
+from .logs import FollowLogs, FollowSettings, FollowStart, RequestMeter, iter_entries, iter_log_pages, read_tail
 
 if TYPE_CHECKING:
     import aiohttp
@@ -32,6 +44,7 @@ T = TypeVar("T")
 
 DEFAULT_BASE_URL: Final = "https://api.fireworks.ai"
 _LOG = logging.getLogger(__name__)
+_DIRECTIONS: Final = ("forward", "backward")
 
 
 class _Secret:
@@ -216,8 +229,8 @@ class AsyncClient:
             error.message = error.message.replace(self._secret.value, "<hidden>")
             error.args = (error.message,)
 
-    async def _call(self, request: Request, model: type[T]) -> T:
-        """Send ``request``, retrying per the policy, and return the response as ``model``."""
+    async def _call(self, request: Request, model: type[T], meter: RequestMeter | None = None) -> T:
+        """Send ``request``, retrying per the policy, and return the response as ``model``; count in ``meter``."""
         transport = self._open_transport()
         url = self._base_url + request.target
         clock = self._clock
@@ -225,6 +238,9 @@ class AsyncClient:
         attempt = 0
         while True:
             attempt += 1
+            if meter is not None:
+                meter.requests += 1
+                meter.retries += attempt > 1
             try:
                 async with self._in_flight:
                     raw = await transport.get(url, self._headers)
@@ -356,3 +372,242 @@ class AsyncClient:
             if page.next_page_token is None or page.next_page_token == token:
                 return
             token = page.next_page_token
+
+    # --- logs ----------------------------------------------------------------------------------------------------
+
+    async def _fetch_logs(self, request: Request, meter: RequestMeter | None) -> LogPage:
+        return await self._call(request, LogPage, meter)
+
+    def _log_query(
+        self,
+        batch_job_id: str,
+        *,
+        direction: str,
+        start_time: Timestamp | datetime | str | None,
+        ranks: Iterable[int] | None,
+        filter: str | None,  # noqa: A002 - the wire's name
+        page_size: int | None,
+        read_mask: str | Iterable[str] | None,
+    ) -> LogQuery:
+        if direction not in _DIRECTIONS:
+            raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
+        return log_query(
+            batch_job_id,
+            self._account_id,
+            ranks=ranks,
+            page_size=page_size,
+            start_time=start_time,
+            filter=filter,
+            start_from_head=direction == "forward",
+            read_mask=read_mask,
+        )
+
+    def iter_log_pages(
+        self,
+        batch_job_id: str,
+        *,
+        direction: Literal["forward", "backward"] = "forward",
+        start_time: Timestamp | datetime | str | None = None,
+        ranks: Iterable[int] | None = None,
+        filter: str | None = None,  # noqa: A002 - the wire's name
+        page_size: int | None = None,
+        read_mask: str | Iterable[str] | None = None,
+    ) -> AsyncIterator[LogPage]:
+        """Every page of a batch job's logs, once: a finite read that follows page tokens to the end.
+
+        Arguments are checked when this is called, before anything is sent. While tokens are followed every other
+        parameter stays the same; an empty page that carries a token is not the end; a token that comes back
+        unchanged is (the read has caught up).
+
+        Args:
+            batch_job_id: the batch job's id or full name (see :meth:`get_batch_job_logs`).
+            direction: ``"forward"``, oldest first, from ``start_time`` or the first entry; or ``"backward"``,
+                newest first, down to ``start_time`` or the first entry. Entries within a page are in that order.
+            start_time: the inclusive lower bound (``Timestamp``, aware ``datetime`` or RFC 3339 text).
+            ranks: only entries from these ranks.
+            filter: only entries whose message contains this text.
+            page_size: entries per request, 1 to 10,000 (the server's default, 100, when ``None``).
+            read_mask: the entry fields to return.
+
+        Raises:
+            BadRequestError: the server rejected the parameters or a page token (not retried).
+
+        Example:
+            >>> async def count(client: AsyncClient) -> int:
+            ...     pages = client.iter_log_pages("my-job", page_size=10_000)
+            ...     return sum([len(page.entries) async for page in pages])
+        """
+        query = self._log_query(
+            batch_job_id,
+            direction=direction,
+            start_time=start_time,
+            ranks=ranks,
+            filter=filter,
+            page_size=page_size,
+            read_mask=read_mask,
+        )
+        return iter_log_pages(self._fetch_logs, query)
+
+    def iter_logs(
+        self,
+        batch_job_id: str,
+        *,
+        direction: Literal["forward", "backward"] = "forward",
+        start_time: Timestamp | datetime | str | None = None,
+        ranks: Iterable[int] | None = None,
+        filter: str | None = None,  # noqa: A002 - the wire's name
+        page_size: int | None = None,
+        read_mask: str | Iterable[str] | None = None,
+    ) -> AsyncIterator[LogEntry]:
+        """Every entry of a batch job's logs, once, in the order of ``direction`` (see :meth:`iter_log_pages`).
+
+        Example:
+            >>> async def errors(client: AsyncClient) -> list[str]:
+            ...     entries = client.iter_logs("my-job", filter="ERROR", page_size=10_000)
+            ...     return [f"{entry.log_time} rank {entry.rank}: {entry.message}" async for entry in entries]
+        """
+        pages = self.iter_log_pages(
+            batch_job_id,
+            direction=direction,
+            start_time=start_time,
+            ranks=ranks,
+            filter=filter,
+            page_size=page_size,
+            read_mask=read_mask,
+        )
+        return iter_entries(pages)  # type: ignore[arg-type] # iter_log_pages returns an async generator
+
+    async def tail_logs(
+        self,
+        batch_job_id: str,
+        n: int = 100,
+        *,
+        ranks: Iterable[int] | None = None,
+        filter: str | None = None,  # noqa: A002 - the wire's name
+    ) -> list[LogEntry]:
+        """The last ``n`` entries of a batch job's logs, oldest first, in as few requests as the server allows.
+
+        Reads backwards, newest first, with pages of up to 10,000 entries (one request up to that, then one per
+        10,000 more).
+
+        Example:
+            >>> async def show_tail(client: AsyncClient) -> None:
+            ...     for entry in await client.tail_logs("my-job", 20):
+            ...         print(entry.log_time, entry.rank, entry.message)
+        """
+        if type(n) is not int or n < 0:
+            raise ValueError(f"n must be a non-negative int, got {n!r}")
+        query = self._log_query(
+            batch_job_id,
+            direction="backward",
+            start_time=None,
+            ranks=ranks,
+            filter=filter,
+            page_size=max(1, min(n, MAX_LOG_PAGE_SIZE)),
+            read_mask=None,
+        )
+        return await read_tail(self._fetch_logs, query, n) if n else []
+
+    def follow_logs(
+        self,
+        batch_job_id: str,
+        *,
+        last: int | None = None,
+        since: Timestamp | datetime | timedelta | str | None = None,
+        from_start: bool = False,
+        cursor: FollowCursor | str | None = None,
+        ranks: Iterable[int] | None = None,
+        filter: str | None = None,  # noqa: A002 - the wire's name
+        lookback: float = 10.0,
+        poll: PollPolicy | None = None,
+        page_size: int = MAX_LOG_PAGE_SIZE,
+        max_window: int = 200_000,
+    ) -> FollowLogs:
+        """Follow a batch job's logs like ``tail -f``: every line exactly once, forever, until closed.
+
+        Start with the last ``last`` entries (10 when no start is given), from ``since``, from the first entry
+        (``from_start=True``), or where a saved ``cursor`` left off; give at most one of them.
+
+        Every read re-reads ``lookback`` seconds behind the newest entry, so entries that become visible late
+        (a slow rank) are still delivered, once. Identical lines at the same time are delivered as many times as
+        the server holds them. Entries later than the lookback are not delivered but counted in
+        ``stats.possibly_missed`` and logged as a warning. A caught-up follow polls adaptively (``poll``):
+        0.5 s after new lines, backing off to 5 s while nothing comes. Failures that survive the client's retries
+        (a 429 storm, an outage) slow the follow down; they do not end it. A rejected page token restarts the read
+        from the window.
+
+        Args:
+            batch_job_id: the batch job's id or full name.
+            last: start with the last ``last`` entries (0: only new ones).
+            since: start from this time (``Timestamp``, aware ``datetime``, RFC 3339 text), or this long ago
+                (``timedelta``).
+            from_start: start from the first entry.
+            cursor: a :attr:`FollowLogs.cursor` (or its JSON) from a follow of the same job, ranks and filter.
+            ranks: only entries from these ranks.
+            filter: only entries whose message contains this text.
+            lookback: seconds re-read behind the newest entry on every poll.
+            poll: when a caught-up follow asks again.
+            page_size: entries per request, 1 to 10,000.
+            max_window: the most entries remembered for the window; beyond it the oldest are dropped (reported).
+
+        Returns:
+            A :class:`FollowLogs`; use it with ``async with`` and iterate it.
+
+        Example:
+            >>> async def tail_f(client: AsyncClient) -> None:
+            ...     async with client.follow_logs("my-job", last=20) as logs:
+            ...         async for entry in logs:
+            ...             print(entry.log_time, entry.rank, entry.message)
+        """
+        starts = [last is not None, since is not None, from_start, cursor is not None]
+        if sum(starts) > 1:
+            raise ValueError("give at most one of last=, since=, from_start=True and cursor=")
+        if last is not None and (type(last) is not int or last < 0):
+            raise ValueError(f"last must be a non-negative int, got {last!r}")
+        if type(page_size) is not int or not 1 <= page_size <= MAX_LOG_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_LOG_PAGE_SIZE}, got {page_size!r}")
+        window = WindowSettings(lookback=lookback, audit=lookback, max_window=max_window)
+        common = {"ranks": ranks, "filter": filter, "page_size": page_size, "read_mask": None, "start_time": None}
+        forward = self._log_query(batch_job_id, direction="forward", **common)  # type: ignore[arg-type]
+        fingerprint = message_digest(forward.selection)
+        start = self._follow_start(last, since, from_start=from_start, cursor=cursor, fingerprint=fingerprint)
+        backward_size = min(MAX_LOG_PAGE_SIZE, max(100, 2 * (last or 0)))
+        backward = self._log_query(
+            batch_job_id,
+            direction="backward",
+            **{**common, "page_size": backward_size},  # type: ignore[arg-type]
+        )
+        return FollowLogs(
+            fetch=self._fetch_logs,
+            forward=forward,
+            backward=backward,
+            start=start,
+            settings=FollowSettings(window, poll if poll is not None else PollPolicy(), page_size),
+            clock=self._clock,
+            random=self._random,
+            is_retryable=self._retry.is_retryable,
+            fingerprint=fingerprint,
+            label=f"logs of {batch_job_id}",
+        )
+
+    def _follow_start(
+        self,
+        last: int | None,
+        since: Timestamp | datetime | timedelta | str | None,
+        *,
+        from_start: bool,
+        cursor: FollowCursor | str | None,
+        fingerprint: str,
+    ) -> FollowStart:
+        if cursor is not None:
+            saved = FollowCursor.from_json(cursor) if isinstance(cursor, str) else cursor
+            if saved.query != fingerprint:
+                raise ValueError("cursor was taken from a follow of another job, ranks or filter")
+            return FollowStart(cursor=saved)
+        if since is not None:
+            if isinstance(since, timedelta):
+                return FollowStart(since_ns=self._clock.time_ns() - since // timedelta(microseconds=1) * 1000)
+            return FollowStart(since_ns=to_timestamp(since, "since").ns)
+        if from_start:
+            return FollowStart()
+        return FollowStart(last=10 if last is None else last)

@@ -18,6 +18,8 @@ class RecordingClock:
     def __init__(self, start_ns: int = 1_795_320_000_000_000_000) -> None:
         self.now_ns = start_ns
         self.sleeps: list[float] = []
+        self.on_sleep: Callable[[], None] | None = None
+        """Called after each sleep advanced the time: a hook for tests that stop a loop at a condition."""
 
     def time_ns(self) -> int:
         return self.now_ns
@@ -28,4 +30,6 @@ class RecordingClock:
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now_ns += int(seconds * 1e9)
+        if self.on_sleep is not None:
+            self.on_sleep()
         await asyncio.sleep(0)

@@ -197,6 +197,8 @@ class LogQuery:
     path: str
     fixed: str
     """The encoded parameters that never change during a read (ranks, pageSize, filter, direction, readMask)."""
+    selection: str
+    """What decides which entries the query returns (job, ranks, filter), to tell queries apart."""
     start_time: Timestamp | None = None
 
     def with_start(self, start_time: Timestamp | None) -> LogQuery:
@@ -244,15 +246,17 @@ def log_query(
 ) -> LogQuery:
     """A validated getLogs query; a batch inference job's name is accepted for the batch job (same id)."""
     ref = resolve_job(batch_job, account_id, what="batch_job_id", collections=(_BATCH_JOBS, _JOBS))
-    params = _ranks(ranks) + _page_size(page_size, MAX_LOG_PAGE_SIZE)
+    selecting = _ranks(ranks)
     if filter is not None:
         if not isinstance(filter, str):
             raise TypeError(f"filter must be a str, not {type(filter).__name__}")
-        params.append(("filter", filter))
+        selecting.append(("filter", filter))
+    params = selecting + _page_size(page_size, MAX_LOG_PAGE_SIZE)
     if type(start_from_head) is not bool:
         raise TypeError(f"start_from_head must be a bool, not {type(start_from_head).__name__}")
     if start_from_head:
         params.append(("startFromHead", "true"))
     params += _read_mask(read_mask)
     start = None if start_time is None else to_timestamp(start_time, "start_time")
-    return LogQuery(f"{_job_path(ref, _BATCH_JOBS)}:getLogs", _encode(params), start)
+    path = f"{_job_path(ref, _BATCH_JOBS)}:getLogs"
+    return LogQuery(path, _encode(params), f"{path}?{_encode(selecting)}", start)

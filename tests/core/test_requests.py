@@ -113,8 +113,8 @@ def test_log_query_with_every_parameter() -> None:
     assert query_pairs(request.query) == [
         ("ranks", "0"),
         ("ranks", "3"),
-        ("pageSize", "10000"),
         ("filter", "loss=0.5 & step?"),
+        ("pageSize", "10000"),
         ("startFromHead", "true"),
         ("readMask", "logTime,message"),
         ("startTime", "2026-11-22T04:00:00.000000001Z"),
