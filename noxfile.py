@@ -46,7 +46,7 @@ PYTHONS = _available_pythons()
 
 
 def _group(name: str) -> list[str]:
-    return nox.project.dependency_groups(PYPROJECT, name)
+    return list(nox.project.dependency_groups(PYPROJECT, name))
 
 
 @nox.session(python=PYTHONS)
@@ -97,3 +97,13 @@ def ci(session: nox.Session) -> None:
         session.notify(f"shell-{version}")
     for name in ("lint", "typecheck", "docs"):
         session.notify(name)
+
+
+@nox.session(python=PYTHONS[0])
+def bench(session: nox.Session) -> None:
+    """Throughput against the reference loops, side by side (design §4); not part of CI.
+
+    Pass ``-- --json results.json`` to keep the table, ``-- --rounds 3`` for a quicker look.
+    """
+    session.install(".")
+    session.run("python", "benchmarks/read_throughput.py", *session.posargs)

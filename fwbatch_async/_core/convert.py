@@ -11,6 +11,7 @@ hand-written loop that costs about as much as building the tuples (design §4).
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from collections.abc import Callable
@@ -219,6 +220,18 @@ def _make_log_page_hook(*, strict: bool) -> Callable[[Any, Any], LogPage]:
 
 def _structure_entries_fast(raw: list[Any]) -> tuple[LogEntry, ...]:
     """Entries in the shapes a server normally sends, built directly; anything else takes the exact path."""
+    # A page of 10,000 entries makes 20,000 objects the collector tracks: left running, it would scan them dozens
+    # of times while they are built (nearly halving decoding speed), so it waits until the page is done.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_entries(raw)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build_entries(raw: list[Any]) -> tuple[LogEntry, ...]:
     new_tuple, entry_type, timestamp = tuple.__new__, LogEntry, wire_timestamp
     entries: list[LogEntry] = []
     append = entries.append

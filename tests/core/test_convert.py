@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import math
 from typing import Any
 
@@ -390,6 +391,22 @@ def test_unknown_page_fields_are_kept() -> None:
 def test_malformed_log_pages_are_errors_naming_the_place(data: object, problem: str) -> None:
     with pytest.raises(WireFormatError, match=problem):
         converter.structure(data, LogPage)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_decoding_a_page_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    # Pages are decoded with the collector paused; it must come back on, even after a malformed entry, and must
+    # stay off for an application that turned it off.
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        assert len(converter.structure({"entries": [{"logTime": T1, "rank": 1, "message": "m"}]}, LogPage).entries)
+        assert gc.isenabled() is enabled
+        with pytest.raises(WireFormatError):
+            converter.structure({"entries": [{"logTime": T1, "rank": 1, "message": "m"}, "line"]}, LogPage)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
 
 
 def test_the_strict_converter_validates_every_timestamp_eagerly() -> None:
