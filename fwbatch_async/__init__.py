@@ -19,12 +19,18 @@ from ._core.errors import (
     ConflictError,
     FwBatchError,
     InvalidResponseError,
+    JobError,
+    JobFailedError,
+    JobStalledError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    WaitTimeoutError,
 )
+from ._core.events import JobEnded, JobEvent, LogLine
 from ._core.follow import FollowCursor, FollowStats
+from ._core.jobs import WATCH_POLL, Change, JobUpdate
 from ._core.models import (
     BatchInferenceJob,
     InferenceParameters,
@@ -40,10 +46,12 @@ from ._core.timestamps import Timestamp
 from ._version import __version__
 from .client import DEFAULT_BASE_URL, AsyncClient
 from .clock import Clock, SystemClock
+from .fanout import JobEvents
 from .logs import FollowLogs
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "WATCH_POLL",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -51,6 +59,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BatchInferenceJob",
+    "Change",
     "Clock",
     "ConflictError",
     "FollowCursor",
@@ -59,10 +68,18 @@ __all__ = [
     "FwBatchError",
     "InferenceParameters",
     "InvalidResponseError",
+    "JobEnded",
+    "JobError",
+    "JobEvent",
+    "JobEvents",
+    "JobFailedError",
     "JobListPage",
     "JobProgress",
+    "JobStalledError",
     "JobState",
+    "JobUpdate",
     "LogEntry",
+    "LogLine",
     "LogPage",
     "NotFoundError",
     "PermissionDeniedError",
@@ -75,5 +92,6 @@ __all__ = [
     "Status",
     "SystemClock",
     "Timestamp",
+    "WaitTimeoutError",
     "__version__",
 ]

@@ -6,14 +6,17 @@ import asyncio
 import logging
 import os
 import random
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
+from contextlib import aclosing
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal, Self, TypeVar
 
+import anyio
 from yarl import URL
 
-from ._core.errors import APIStatusError, FwBatchError
+from ._core.errors import APIStatusError, FwBatchError, JobFailedError
 from ._core.follow import FollowCursor, WindowSettings, message_digest
+from ._core.jobs import WATCH_FIELDS, WATCH_POLL, JobUpdate, failure_message
 from ._core.models import BatchInferenceJob, JobListPage, LogEntry, LogPage
 from ._core.polling import PollPolicy
 from ._core.requests import (
@@ -31,7 +34,9 @@ from ._core.retry import RetryPolicy
 from ._core.timestamps import Timestamp
 from ._version import __version__
 from .clock import Clock, SystemClock
+from .fanout import JobEvents, JobTarget
 from .logs import FollowLogs, FollowSettings, FollowStart, RequestMeter, iter_entries, iter_log_pages, read_tail
+from .watch import WatchSettings, watch_job
 
 if TYPE_CHECKING:
     import aiohttp
@@ -611,3 +616,262 @@ class AsyncClient:
         if from_start:
             return FollowStart()
         return FollowStart(last=10 if last is None else last)
+
+    # --- jobs ----------------------------------------------------------------------------------------------------
+
+    def watch_job(
+        self,
+        job_id: str,
+        *,
+        poll: PollPolicy | None = None,
+        stall_after: float | None = None,
+        raise_on_stall: bool = True,
+        read_mask: str | Iterable[str] | None = WATCH_FIELDS,
+    ) -> AsyncIterator[JobUpdate]:
+        """Updates of a job as it changes, until (and including) the one that shows it finished.
+
+        The first update shows the job as first read; then one comes whenever its state, progress counters or
+        status change. The job is read 1 s after it changed, backing off to every 10 s while nothing changes
+        (``poll``), with only the fields watching needs (``read_mask``; ``None`` reads every field). A state this
+        client does not know keeps the watch going, its raw value visible in ``update.state``. Failures that
+        survive the client's retries (a 429 storm, an outage) slow the watch down; they do not end it.
+
+        Args:
+            job_id: the batch inference job's id or full name.
+            poll: when to read the job again.
+            stall_after: seconds a RUNNING job may go without progress before it counts as stalled.
+            raise_on_stall: on a stall, raise :class:`JobStalledError` (default), or yield an update with
+                :attr:`Change.STALLED` and keep watching.
+            read_mask: the fields to read each time.
+
+        Raises:
+            JobStalledError: the job stalled (with ``stall_after`` and ``raise_on_stall``).
+            NotFoundError: no such job.
+
+        Example:
+            >>> async def show_progress(client: AsyncClient) -> None:
+            ...     async for update in client.watch_job("my-job"):
+            ...         progress = update.job.job_progress
+            ...         print(update.state.short_name, progress.percent if progress else 0, "%")
+        """
+        settings = WatchSettings(poll or WATCH_POLL, stall_after=stall_after, raise_on_stall=raise_on_stall)
+        return self._watch(job_id, settings, read_mask)
+
+    def _watch(
+        self, job_id: str, settings: WatchSettings, read_mask: str | Iterable[str] | None
+    ) -> AsyncGenerator[JobUpdate]:
+        if settings.stall_after is not None and not settings.stall_after > 0:
+            raise ValueError(f"stall_after must be positive seconds, got {settings.stall_after!r}")
+        request = job_request(job_id, self._account_id, read_mask=read_mask)
+        return watch_job(
+            lambda: self._call(request, BatchInferenceJob),
+            settings,
+            job_id=job_id,
+            clock=self._clock,
+            random=self._random,
+            is_retryable=self._retry.is_retryable,
+        )
+
+    async def wait_for_job(
+        self,
+        job_id: str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - on the client's clock, and the error carries the job
+        raise_on_failure: bool = True,
+        stall_after: float | None = None,
+        poll: PollPolicy | None = None,
+    ) -> BatchInferenceJob:
+        """Wait until a job finishes and return it, read in full.
+
+        Args:
+            job_id: the batch inference job's id or full name.
+            timeout: seconds to wait at most (checked between reads of the job); ``None`` waits as long as it takes.
+            raise_on_failure: raise :class:`JobFailedError` when the job finishes without success (FAILED,
+                EXPIRED, CANCELLED, DELETED...); with ``False`` the finished job is returned whatever its state.
+            stall_after: raise :class:`JobStalledError` if the job runs this long without progress.
+            poll: when to read the job again (see :meth:`watch_job`).
+
+        Raises:
+            JobFailedError: the job finished without success; ``error.job`` is the job, its status says why.
+            WaitTimeoutError: ``timeout`` passed first; ``error.job`` is the job as last seen.
+            JobStalledError: the job stalled (with ``stall_after``).
+            NotFoundError: no such job.
+
+        Example:
+            >>> async def run_report(client: AsyncClient) -> None:
+            ...     job = await client.wait_for_job("my-job", timeout=3600)
+            ...     print(job.output_dataset_id)
+        """
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
+        settings = WatchSettings(poll or WATCH_POLL, stall_after=stall_after, timeout=timeout)
+        async with aclosing(self._watch(job_id, settings, WATCH_FIELDS)) as updates:
+            async for _ in updates:
+                pass
+        job = await self.get_batch_inference_job(job_id)
+        if raise_on_failure and not job.state.is_success:
+            raise JobFailedError(failure_message(job), job_id=job_id, job=job)
+        return job
+
+    def follow_job(
+        self,
+        job_id: str,
+        batch_job_id: str | None = None,
+        *,
+        last: int | None = None,
+        since: Timestamp | datetime | timedelta | str | None = None,
+        from_start: bool = False,
+        ranks: Iterable[int] | None = None,
+        filter: str | None = None,  # noqa: A002 - the wire's name
+        lookback: float = 10.0,
+        stall_after: float | None = None,
+    ) -> JobEvents:
+        """A job's log lines and its updates in one stream, which ends once the job finished and its log drained.
+
+        The same as :meth:`follow_jobs` with one job; see there for the events and for how the stream ends.
+
+        Example:
+            >>> async def follow(client: AsyncClient) -> None:
+            ...     async with client.follow_job("my-job", last=20) as events:
+            ...         async for event in events:
+            ...             match event:
+            ...                 case LogLine(entry=entry):
+            ...                     print(entry.rank, entry.message)
+            ...                 case JobEnded(job=job, error=error):
+            ...                     print("ended:", job.state.short_name if job else error)
+        """
+        return self.follow_jobs(
+            [job_id],
+            batch_job_ids=None if batch_job_id is None else {job_id: batch_job_id},
+            last=last,
+            since=since,
+            from_start=from_start,
+            ranks=ranks,
+            filter=filter,
+            lookback=lookback,
+            stall_after=stall_after,
+        )
+
+    def follow_jobs(
+        self,
+        job_ids: Iterable[str],
+        *,
+        batch_job_ids: Mapping[str, str] | None = None,
+        last: int | None = None,
+        since: Timestamp | datetime | timedelta | str | None = None,
+        from_start: bool = False,
+        ranks: Iterable[int] | None = None,
+        filter: str | None = None,  # noqa: A002 - the wire's name
+        lookback: float = 10.0,
+        stall_after: float | None = None,
+    ) -> JobEvents:
+        """Follow many jobs at once: their log lines, updates and ends in one stream.
+
+        Use it with ``async with`` and iterate it. For each job it yields :class:`JobUpdate` (as
+        :meth:`watch_job`), :class:`LogLine` (every line exactly once, as :meth:`follow_logs`) and finally one
+        :class:`JobEnded`: after the job finished, its lookback passed and a read found nothing new; or, with
+        ``error`` set, when it could not be followed (it does not exist, it stalled, an error retrying could not
+        fix). One job's error does not stop the others. The stream ends when every job has ended; more can be
+        added while it runs (:meth:`JobEvents.add`). All jobs share this client's request budget (its in-flight
+        cap and its adaptive rate).
+
+        An exception raised in the ``async with`` body propagates unchanged, after every task has stopped.
+
+        Args:
+            job_ids: the batch inference jobs' ids or full names.
+            batch_job_ids: the batch job id whose log to follow, per job id, where it differs from the job id.
+            last: start each log with its last ``last`` lines (10 when no start is given).
+            since: start each log from this time, or this long ago.
+            from_start: start each log from its first line.
+            ranks: only lines from these ranks.
+            filter: only lines containing this text.
+            lookback: seconds re-read behind the newest line (see :meth:`follow_logs`).
+            stall_after: report a job RUNNING this long without progress as stalled (an update with
+                :attr:`Change.STALLED`; the job is still followed).
+
+        Example:
+            >>> async def follow_all(client: AsyncClient, ids: list[str]) -> None:
+            ...     async with client.follow_jobs(ids) as events:
+            ...         async for event in events:
+            ...             if isinstance(event, LogLine):
+            ...                 print(event.job_id, event.entry.message)
+        """
+        mapping = dict(batch_job_ids or {})
+        targets = [JobTarget(job_id, mapping.get(job_id, job_id)) for job_id in job_ids]
+        for target in targets:  # every id is checked before anything is sent
+            job_request(target.job_id, self._account_id)
+            self._log_query(
+                target.batch_job_id,
+                direction="forward",
+                start_time=None,
+                ranks=None,
+                filter=None,
+                page_size=None,
+                read_mask=None,
+            )
+        settings = WatchSettings(WATCH_POLL, stall_after=stall_after, raise_on_stall=False)
+
+        def open_logs(batch_job_id: str) -> FollowLogs:
+            return self.follow_logs(
+                batch_job_id,
+                last=last,
+                since=since,
+                from_start=from_start,
+                ranks=ranks,
+                filter=filter,
+                lookback=lookback,
+            )
+
+        return JobEvents(
+            targets, open_watch=lambda job_id: self._watch(job_id, settings, WATCH_FIELDS), open_logs=open_logs
+        )
+
+    async def wait_for_jobs(
+        self,
+        job_ids: Iterable[str],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - on the client's clock, and the error carries the job
+        raise_on_failure: bool = True,
+        stall_after: float | None = None,
+    ) -> dict[str, BatchInferenceJob]:
+        """Wait until every job finishes; the finished jobs, read in full, by id (in the order given).
+
+        Every job is waited for even when others fail; the errors come together at the end.
+
+        Args:
+            job_ids: the batch inference jobs' ids or full names.
+            timeout: seconds to wait at most for each job (all are waited for at once).
+            raise_on_failure: treat a job that finished without success as an error (see :meth:`wait_for_job`).
+            stall_after: treat a job running this long without progress as an error.
+
+        Raises:
+            ExceptionGroup: of :class:`JobFailedError`, :class:`WaitTimeoutError`, :class:`JobStalledError`,
+                :class:`NotFoundError`..., one per job that did not finish as asked, after all have been waited for.
+
+        Example:
+            >>> async def nightly(client: AsyncClient) -> None:
+            ...     jobs = await client.wait_for_jobs(["shard-1", "shard-2"], raise_on_failure=False)
+            ...     print({job_id: job.state.short_name for job_id, job in jobs.items()})
+        """
+        ids = list(dict.fromkeys(job_ids))
+        for job_id in ids:
+            job_request(job_id, self._account_id)
+        results: dict[str, BatchInferenceJob] = {}
+        errors: dict[str, FwBatchError] = {}
+
+        async def wait(job_id: str) -> None:
+            try:
+                results[job_id] = await self.wait_for_job(
+                    job_id, timeout=timeout, raise_on_failure=raise_on_failure, stall_after=stall_after
+                )
+            except FwBatchError as error:
+                errors[job_id] = error
+
+        async with anyio.create_task_group() as task_group:
+            for job_id in ids:
+                task_group.start_soon(wait, job_id)
+        if errors:
+            raise ExceptionGroup(
+                f"{len(errors)} of {len(ids)} jobs did not finish as asked", [errors[i] for i in ids if i in errors]
+            )
+        return {job_id: results[job_id] for job_id in ids}

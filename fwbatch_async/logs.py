@@ -15,12 +15,13 @@ from typing import Final, Protocol, Self
 
 import attrs
 
-from ._core.errors import BadRequestError, FwBatchError, InvalidResponseError, RateLimitError
+from ._core.errors import BadRequestError, InvalidResponseError
 from ._core.follow import FollowCursor, FollowStats, LogFollower, ReadOutcome, WindowSettings
 from ._core.models import LogEntry, LogPage
 from ._core.polling import PollPolicy
 from ._core.requests import LogQuery, Request
 from ._core.timestamps import Timestamp
+from ._persist import outlast_failures
 from .clock import Clock
 
 __all__ = ["FollowLogs", "iter_entries", "iter_log_pages", "read_tail"]
@@ -28,6 +29,9 @@ __all__ = ["FollowLogs", "iter_entries", "iter_log_pages", "read_tail"]
 _LOG = logging.getLogger(__name__)
 # A read that keeps getting empty pages with new tokens is treated as caught up after this many.
 _MAX_EMPTY_PAGES: Final = 100
+# A drain's deadline counts as reached this close to it: a clock that keeps whole nanoseconds cannot sleep the
+# last fraction of one, and would be asked to forever.
+_DEADLINE_SLACK: Final = 1e-3
 
 
 class RequestMeter(Protocol):
@@ -96,10 +100,11 @@ class FollowSettings:
 
 
 class FollowLogs:
-    """An open log follow: iterate it for entries, forever; read :attr:`cursor` and :attr:`stats` at any time.
+    """An open log follow: iterate it for entries; read :attr:`cursor` and :attr:`stats` at any time.
 
-    Made by :meth:`fwbatch_async.AsyncClient.follow_logs`; use it with ``async with``. Leaving the block (normally,
-    by ``break``, by an exception or by cancellation) stops the follow; it holds no task and no connection of its
+    Iteration goes on until :meth:`finish` was called and the log has drained, or forever. Made by
+    :meth:`fwbatch_async.AsyncClient.follow_logs`; use it with ``async with``. Leaving the block (normally, by
+    ``break``, by an exception or by cancellation) stops the follow; it holds no task and no connection of its
     own between requests. Entries come oldest first, except that an entry which became visible late is delivered
     when it is found, after newer ones (:attr:`FollowStats.late_entries` counts them).
     """
@@ -138,6 +143,7 @@ class FollowLogs:
         self._handed_over = 0
         self._iterator: AsyncGenerator[LogEntry] | None = None
         self._closed = False
+        self._drain_after: float | None = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -158,6 +164,15 @@ class FollowLogs:
         iterator, self._iterator = self._iterator, None
         if iterator is not None:
             await iterator.aclose()
+
+    def finish(self) -> None:
+        """Say the job has finished: iteration ends once its lookback has passed and a read finds nothing new.
+
+        Lines that the job wrote before it finished but that become visible late are still delivered. Calling it
+        again changes nothing.
+        """
+        if self._drain_after is None:
+            self._drain_after = self._clock.monotonic() + self._settings.window.lookback
 
     @property
     def stats(self) -> FollowStats:
@@ -225,29 +240,35 @@ class FollowLogs:
             # but only after a read that found something, so a log that ends on a page boundary is not polled hot.
             if (restarted or last_page_full) and outcome.delivered > 0:
                 continue
-            await clock.sleep(schedule.next_delay(found_new=outcome.delivered > 0, random=self._random()))
+            delay = schedule.next_delay(found_new=outcome.delivered > 0, random=self._random())
+            if self._drain_after is not None:
+                now = clock.monotonic()
+                if now >= self._drain_after - _DEADLINE_SLACK and outcome.delivered == 0 and not restarted:
+                    return
+                delay = min(delay, max(0.0, self._drain_after - now))
+            await clock.sleep(delay)
 
     async def _fetch_page(self, request: Request, *, has_token: bool) -> LogPage | None:
         """A page, waiting out failures that survived the client's retries; None if its page token was rejected."""
-        while True:
-            try:
-                return await self._fetch(request, self._stats)
-            except BadRequestError:
-                if not has_token:
-                    raise
-                # An expired or rejected token: a new read from the window is safe, counts prevent repeats.
-                self._stats.token_restarts += 1
-                _LOG.warning("%s: page token rejected; restarting the read from the lookback window", self._label)
-                return None
-            except FwBatchError as error:
-                if not self._is_retryable(error):
-                    raise
-                self._stats.failures += 1
-                delay = self._settings.poll.max_interval
-                if isinstance(error, RateLimitError) and error.retry_after is not None:
-                    delay = max(delay, error.retry_after)
-                _LOG.warning("%s: %s; following again in %.1fs", self._label, error, delay)
-                await self._clock.sleep(delay)
+        try:
+            return await outlast_failures(
+                lambda: self._fetch(request, self._stats),
+                is_retryable=self._is_retryable,
+                clock=self._clock,
+                wait=self._settings.poll.max_interval,
+                label=self._label,
+                on_failure=self._count_failure,
+            )
+        except BadRequestError:
+            if not has_token:
+                raise
+            # An expired or rejected token: a new read from the window is safe, counts prevent repeats.
+            self._stats.token_restarts += 1
+            _LOG.warning("%s: page token rejected; restarting the read from the lookback window", self._label)
+            return None
+
+    def _count_failure(self) -> None:
+        self._stats.failures += 1
 
     def _accept(self, follower: LogFollower, page: LogPage) -> list[LogEntry]:
         try:

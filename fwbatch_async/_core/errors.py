@@ -16,13 +16,20 @@ bad arguments, which are raised before anything is sent.
     │   ├── ConflictError               409
     │   ├── RateLimitError              429
     │   └── ServerError                 5xx
-    └── InvalidResponseError        a success status with a body that is not what the endpoint documents
+    ├── InvalidResponseError        a success status with a body that is not what the endpoint documents
+    └── JobError                    a job did not end the way the caller waited for
+        ├── JobFailedError              it finished without success (FAILED, EXPIRED, CANCELLED, DELETED...)
+        ├── JobStalledError             it kept running without progress for too long
+        └── WaitTimeoutError            it had not finished when the wait's time ran out
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from .models import BatchInferenceJob
 
 __all__ = [
     "GRPC_CODE_NAMES",
@@ -34,10 +41,14 @@ __all__ = [
     "ConflictError",
     "FwBatchError",
     "InvalidResponseError",
+    "JobError",
+    "JobFailedError",
+    "JobStalledError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "WaitTimeoutError",
 ]
 
 GRPC_CODE_NAMES: Final[Mapping[int, str]] = {
@@ -185,6 +196,52 @@ class InvalidResponseError(FwBatchError):
     def __str__(self) -> str:
         where = f" [{self.url}]" if self.url else ""
         return f"invalid {self.endpoint} response (HTTP {self.status}): {self.problem}{where}"
+
+
+class JobError(FwBatchError):
+    """A job did not end the way the caller waited for; :attr:`job` is the last state seen of it.
+
+    Attributes:
+        job: the job as last read (``None`` only if it was never read).
+        job_id: the job's id.
+    """
+
+    def __init__(self, message: str, *, job_id: str, job: BatchInferenceJob | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.job_id = job_id
+        self.job = job
+
+
+class JobFailedError(JobError):
+    """The job finished without success: failed, expired, cancelled, or was deleted.
+
+    The message includes the job's final state and its status message (the server's reason).
+    """
+
+
+class JobStalledError(JobError):
+    """The job kept running without progress for longer than the caller allowed ("state alone lies").
+
+    Attributes:
+        stalled_for: seconds since the job last made progress.
+    """
+
+    def __init__(self, message: str, *, job_id: str, job: BatchInferenceJob | None, stalled_for: float) -> None:
+        super().__init__(message, job_id=job_id, job=job)
+        self.stalled_for = stalled_for
+
+
+class WaitTimeoutError(JobError):
+    """The job had not finished when the wait's timeout ran out; :attr:`job` is the last state seen.
+
+    Attributes:
+        timeout: the timeout, in seconds.
+    """
+
+    def __init__(self, message: str, *, job_id: str, job: BatchInferenceJob | None, timeout: float) -> None:
+        super().__init__(message, job_id=job_id, job=job)
+        self.timeout = timeout
 
 
 _STATUS_CLASSES: Final[Mapping[int, type[APIStatusError]]] = {

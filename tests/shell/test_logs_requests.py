@@ -287,7 +287,7 @@ async def test_a_throttling_storm_slows_the_follow_but_does_not_end_it(
     assert len(got) == 20
     assert logs.stats.failures == 2  # 3 attempts, 3 attempts, then 1 more 429 and a success
     assert logs.stats.retries >= 5
-    assert "following again" in caplog.text
+    assert "trying again" in caplog.text
 
 
 async def test_errors_that_retrying_cannot_fix_end_the_follow(mocked: Any, client: fw.AsyncClient) -> None:
