@@ -343,7 +343,10 @@ async def test_lines_that_arrive_later_than_the_window_are_reported(
     serve(mocked, clock, entries)
     async with (
         fw.AsyncClient(api_key="k", account_id="acme", base_url=BASE, clock=clock) as client,
-        client.follow_logs("job-1", from_start=True, lookback=3.0) as logs,
+        # Without jitter, so the window's edge at each poll is known: how far back a poll reaches depends on when.
+        client.follow_logs(
+            "job-1", from_start=True, lookback=3.0, poll=fw.PollPolicy(max_interval=0.5, jitter=0.0)
+        ) as logs,
     ):
         got = await take(logs, 100)
         await keep_following_until(logs, lambda: logs.stats.possibly_missed > 0, clock, deadline=T0 + 60 * NS)
