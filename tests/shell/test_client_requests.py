@@ -9,7 +9,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aioresponses import aioresponses
 from testkit import RecordingClock
 from yarl import URL
 
@@ -21,12 +20,6 @@ JOB_URL = f"{BASE}/v1/accounts/acme/batchInferenceJobs/nightly"
 LOGS_URL = f"{BASE}/v1/accounts/acme/batchJobs/nightly:getLogs"
 ANY = re.compile(r".*")
 ENTRY = {"logTime": "2026-11-22T04:00:00.123456789Z", "rank": 1, "message": "hello"}
-
-
-@pytest.fixture
-def mocked() -> Any:
-    with aioresponses() as mock:
-        yield mock
 
 
 @pytest.fixture

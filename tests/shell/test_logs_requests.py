@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from aioresponses import CallbackResult, aioresponses
+from aioresponses import CallbackResult
 from logsim import NS, LogServerModel
 from testkit import RecordingClock
 from yarl import URL
@@ -65,12 +65,6 @@ class ServedLog:
 
 def lines(count: int, *, every: int = NS // 10, delay: int = 0) -> list[tuple[int, int, str, int]]:
     return [(T0 + i * every, i % 3, f"line {i}", delay) for i in range(count)]
-
-
-@pytest.fixture
-def mocked() -> Any:
-    with aioresponses() as mock:
-        yield mock
 
 
 @pytest.fixture
