@@ -267,6 +267,17 @@ class FollowLogs:
             _LOG.warning("%s: page token rejected; restarting the read from the lookback window", self._label)
             return None
 
+    async def _patient_fetch(self, request: Request, meter: RequestMeter | None) -> LogPage:
+        """A page of the first, backward read, waiting out failures as every later read does."""
+        return await outlast_failures(
+            lambda: self._fetch(request, meter),
+            is_retryable=self._is_retryable,
+            clock=self._clock,
+            wait=self._settings.poll.max_interval,
+            label=self._label,
+            on_failure=self._count_failure,
+        )
+
     def _count_failure(self) -> None:
         self._stats.failures += 1
 
@@ -281,7 +292,7 @@ class FollowLogs:
         lookback_ns = round(self._settings.window.lookback * 1e9)
         newest_first: list[LogEntry] = []
         newest: int | None = None
-        async with aclosing(iter_log_pages(self._fetch, self._backward, self._stats)) as pages:
+        async with aclosing(iter_log_pages(self._patient_fetch, self._backward, self._stats)) as pages:
             async for page in pages:
                 newest_first.extend(page.entries)
                 if newest is None and page.entries:
