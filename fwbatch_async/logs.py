@@ -18,7 +18,7 @@ import attrs
 from ._core.errors import BadRequestError, InvalidResponseError
 from ._core.follow import FollowCursor, FollowStats, LogFollower, ReadOutcome, WindowSettings
 from ._core.models import LogEntry, LogPage
-from ._core.polling import PollPolicy
+from ._core.polling import DEADLINE_SLACK, PollPolicy
 from ._core.requests import LogQuery, Request
 from ._core.timestamps import Timestamp
 from ._persist import outlast_failures
@@ -29,9 +29,6 @@ __all__ = ["FollowLogs", "iter_entries", "iter_log_pages", "read_tail"]
 _LOG = logging.getLogger(__name__)
 # A read that keeps getting empty pages with new tokens is treated as caught up after this many.
 _MAX_EMPTY_PAGES: Final = 100
-# A drain's deadline counts as reached this close to it: a clock that keeps whole nanoseconds cannot sleep the
-# last fraction of one, and would be asked to forever.
-_DEADLINE_SLACK: Final = 1e-3
 
 
 class RequestMeter(Protocol):
@@ -243,7 +240,7 @@ class FollowLogs:
             delay = schedule.next_delay(found_new=outcome.delivered > 0, random=self._random())
             if self._drain_after is not None:
                 now = clock.monotonic()
-                if now >= self._drain_after - _DEADLINE_SLACK and outcome.delivered == 0 and not restarted:
+                if now >= self._drain_after - DEADLINE_SLACK and outcome.delivered == 0 and not restarted:
                     return
                 delay = min(delay, max(0.0, self._drain_after - now))
             await clock.sleep(delay)
@@ -251,14 +248,7 @@ class FollowLogs:
     async def _fetch_page(self, request: Request, *, has_token: bool) -> LogPage | None:
         """A page, waiting out failures that survived the client's retries; None if its page token was rejected."""
         try:
-            return await outlast_failures(
-                lambda: self._fetch(request, self._stats),
-                is_retryable=self._is_retryable,
-                clock=self._clock,
-                wait=self._settings.poll.max_interval,
-                label=self._label,
-                on_failure=self._count_failure,
-            )
+            return await self._patient_fetch(request, self._stats)
         except BadRequestError:
             if not has_token:
                 raise
@@ -268,7 +258,7 @@ class FollowLogs:
             return None
 
     async def _patient_fetch(self, request: Request, meter: RequestMeter | None) -> LogPage:
-        """A page of the first, backward read, waiting out failures as every later read does."""
+        """A page, waiting out failures that survived the client's retries (a 429 storm, an outage)."""
         return await outlast_failures(
             lambda: self._fetch(request, meter),
             is_retryable=self._is_retryable,

@@ -7,21 +7,17 @@ The decisions (what changed, whether it stalled) are made by the pure :class:`~f
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Final
 
 import attrs
 
 from ._core.errors import JobStalledError, WaitTimeoutError
 from ._core.jobs import Change, JobUpdate, JobWatcher
 from ._core.models import BatchInferenceJob
-from ._core.polling import PollPolicy
+from ._core.polling import DEADLINE_SLACK, PollPolicy
 from ._persist import outlast_failures
 from .clock import Clock
 
 __all__ = ["WatchSettings", "watch_job"]
-
-# As in the job watcher: a deadline this close counts as reached (nanosecond clocks cannot sleep less).
-_DEADLINE_SLACK: Final = 1e-3
 
 FetchJob = Callable[[], Awaitable[BatchInferenceJob]]
 
@@ -75,7 +71,7 @@ async def watch_job(
             delay = min(delay, stall_due)
         if deadline is not None:
             remaining = deadline - clock.monotonic()
-            if remaining <= _DEADLINE_SLACK:
+            if remaining <= DEADLINE_SLACK:
                 raise WaitTimeoutError(
                     f"job {job_id} has not finished after {settings.timeout:g}s (last seen {job.state.short_name})",
                     job_id=job_id,

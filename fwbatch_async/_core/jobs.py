@@ -14,13 +14,9 @@ import attrs
 
 from .enums import JobState
 from .models import BatchInferenceJob, JobProgress
-from .polling import PollPolicy
+from .polling import DEADLINE_SLACK, PollPolicy
 
 __all__ = ["WATCH_FIELDS", "WATCH_POLL", "Change", "JobUpdate", "JobWatcher", "failure_message"]
-
-# A deadline counts as reached this close to it: a clock that keeps whole nanoseconds cannot sleep the last
-# fraction of one, and a watch would read the job again and again waiting for it.
-_DEADLINE_SLACK: Final = 1e-3
 
 WATCH_FIELDS: Final = ("name", "state", "status", "jobProgress", "updateTime")
 """The fields a watch reads (``readMask``): what changes, and what says why it ended."""
@@ -155,7 +151,7 @@ class JobWatcher:
         if self._stall_after is None or self._stall_reported or job.state is not JobState.RUNNING:
             return None
         idle = now - self._progress_at
-        return max(idle, self._stall_after) if idle >= self._stall_after - _DEADLINE_SLACK else None
+        return max(idle, self._stall_after) if idle >= self._stall_after - DEADLINE_SLACK else None
 
     def next_check_within(self, now: float) -> float | None:
         """Seconds until a stall would be due, so a watch does not sleep past it; ``None`` if none can be."""

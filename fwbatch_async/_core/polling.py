@@ -7,10 +7,16 @@ started together do not poll in lockstep. Pure: the caller supplies the random n
 
 from __future__ import annotations
 
+from typing import Final
+
 import attrs
 from attrs import validators
 
-__all__ = ["PollPolicy", "PollSchedule"]
+__all__ = ["DEADLINE_SLACK", "PollPolicy", "PollSchedule"]
+
+DEADLINE_SLACK: Final = 1e-3
+"""Seconds within which a deadline counts as reached: a clock that keeps whole nanoseconds cannot sleep the last
+fraction of one, and a loop waiting for it would ask again and again."""
 
 
 @attrs.frozen

@@ -8,7 +8,21 @@ from typing import Any, Final
 
 from fwbatch_async.emulator.wire import ApiError
 
-__all__ = ["JOB_FIELDS", "LOG_ENTRY_FIELDS", "apply_mask", "parse_mask"]
+__all__ = ["INT64_PROGRESS_FIELDS", "JOB_FIELDS", "LOG_ENTRY_FIELDS", "apply_mask", "parse_mask"]
+
+# jobProgress fields that are 64-bit on the wire (and so may be sent as strings).
+INT64_PROGRESS_FIELDS: Final = frozenset(
+    {
+        "totalInputRequests",
+        "totalProcessedRequests",
+        "successfullyProcessedRequests",
+        "failedRequests",
+        "outputRows",
+        "inputTokens",
+        "outputTokens",
+        "cachedInputTokenCount",
+    }
+)
 
 # The documented fields (seed page): top-level name -> its documented subfields (empty for scalars).
 JOB_FIELDS: Final[Mapping[str, frozenset[str]]] = {
@@ -24,20 +38,7 @@ JOB_FIELDS: Final[Mapping[str, frozenset[str]]] = {
     "inferenceParameters": frozenset({"maxTokens", "temperature", "topP", "n", "extraBody", "topK"}),
     "updateTime": frozenset(),
     "precision": frozenset(),
-    "jobProgress": frozenset(
-        {
-            "percent",
-            "epoch",
-            "totalInputRequests",
-            "totalProcessedRequests",
-            "successfullyProcessedRequests",
-            "failedRequests",
-            "outputRows",
-            "inputTokens",
-            "outputTokens",
-            "cachedInputTokenCount",
-        }
-    ),
+    "jobProgress": INT64_PROGRESS_FIELDS | {"percent", "epoch"},
     "continuedFromJobName": frozenset(),
 }
 LOG_ENTRY_FIELDS: Final[Mapping[str, frozenset[str]]] = {

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 import attrs
 
+from fwbatch_async.emulator.fieldmask import INT64_PROGRESS_FIELDS
 from fwbatch_async.emulator.realism import Realism
 from fwbatch_async.emulator.rng import seeded
 from fwbatch_async.emulator.scenario import JobSpec
@@ -16,19 +17,6 @@ from fwbatch_async.emulator.wire import NS_PER_SECOND, floor_to_digits, format_t
 __all__ = ["JobProfile", "job_resource"]
 
 DEFAULT_INFERENCE_PARAMETERS: Final = {"maxTokens": 1024, "temperature": 0.7, "topP": 0.95, "n": 1, "topK": 40}
-# jobProgress fields that are 64-bit on the wire (and so may be sent as strings).
-INT64_PROGRESS_FIELDS: Final = frozenset(
-    {
-        "totalInputRequests",
-        "totalProcessedRequests",
-        "successfullyProcessedRequests",
-        "failedRequests",
-        "outputRows",
-        "inputTokens",
-        "outputTokens",
-        "cachedInputTokenCount",
-    }
-)
 # Before validation finishes the server does not know the request count, so there is no jobProgress yet.
 _NO_PROGRESS_STATES: Final = frozenset({"JOB_STATE_CREATING", "JOB_STATE_VALIDATING"})
 _PPM: Final = 1_000_000
