@@ -188,7 +188,9 @@ async def test_cancelling_a_follow_at_a_random_point_leaves_nothing_behind(seed:
             await task
         emu.clock.on_sleep = None
         await logs.aclose()
-        # The same client goes on working after the cancelled follow.
+        # The same client goes on working after the cancelled follow (faults off: this read checks the client, not
+        # its retries, and four faults in a row at 20% do happen across CI runs).
+        faults.rate = 0.0
         job_page = await client.get_batch_job_logs("job-1", page_size=1)
         assert len(job_page.entries) == 1
     gc.collect()
