@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final, Literal, Self, TypeVar
 import anyio
 from yarl import URL
 
+from ._core.budget import RECHECK_AFTER, THROTTLE_STATUSES, AdaptiveRate
 from ._core.errors import APIStatusError, FwBatchError, JobFailedError
 from ._core.follow import FollowCursor, WindowSettings, message_digest
 from ._core.jobs import WATCH_FIELDS, WATCH_POLL, JobUpdate, failure_message
@@ -115,6 +116,9 @@ class AsyncClient:
         timeout: seconds for one attempt of one request (or an ``aiohttp.ClientTimeout``).
         retry: how failed requests are retried; see :class:`RetryPolicy`.
         max_in_flight: the most requests this client has in flight at once.
+        adaptive_rate: share one adaptive request rate among everything this client sends (default): unlimited
+            until the server throttles (429 or 503), then lowered and recovering as requests succeed, so many
+            followers do not multiply the load on a server that asked for less; see :attr:`request_rate`.
         session: an ``aiohttp.ClientSession`` to use instead of creating one; the client never closes it.
         allow_insecure_http: allow ``http://`` to hosts other than loopback.
         clock: the source of time and sleep; tests and the emulator pass their own.
@@ -135,6 +139,7 @@ class AsyncClient:
         timeout: float | aiohttp.ClientTimeout = 30.0,
         retry: RetryPolicy | None = None,
         max_in_flight: int = 32,
+        adaptive_rate: bool = True,
         session: aiohttp.ClientSession | None = None,
         allow_insecure_http: bool = False,
         clock: Clock | None = None,
@@ -164,6 +169,7 @@ class AsyncClient:
         self._retry = retry if retry is not None else RetryPolicy()
         self._max_in_flight = max_in_flight
         self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._budget = AdaptiveRate() if adaptive_rate else None
         self._session = session
         self._allow_insecure_http = allow_insecure_http
         self._clock: Clock = clock if clock is not None else SystemClock()
@@ -193,6 +199,16 @@ class AsyncClient:
     def retry(self) -> RetryPolicy:
         """How this client retries failed requests."""
         return self._retry
+
+    @property
+    def request_rate(self) -> float | None:
+        """The requests per second this client allows itself now, or ``None`` while it is not limited.
+
+        Every request and retry of this client takes its turn in one budget: unlimited until the server throttles
+        (429 or 503), then half the lower of this rate and the measured send rate (0.5 at the least), growing back
+        as requests succeed until the limit is lifted. Always ``None`` with ``adaptive_rate=False``.
+        """
+        return None if self._budget is None else self._budget.rate
 
     async def __aenter__(self) -> Self:
         return self
@@ -234,11 +250,22 @@ class AsyncClient:
             error.message = error.message.replace(self._secret.value, "<hidden>")
             error.args = (error.message,)
 
+    async def _take_turn(self, budget: AdaptiveRate) -> None:
+        """Wait for this send's turn in ``budget``, asking again at least every ``RECHECK_AFTER`` seconds."""
+        clock = self._clock
+        ticket = budget.join()
+        try:
+            while (wait := budget.turn(ticket, clock.monotonic())) > 0:
+                await clock.sleep(min(wait, RECHECK_AFTER))
+        finally:
+            budget.leave(ticket)  # cancelled: the place goes to the next caller (a no-op once the turn came)
+
     async def _call(self, request: Request, model: type[T], meter: RequestMeter | None = None) -> T:
         """Send ``request``, retrying per the policy, and return the response as ``model``; count in ``meter``."""
         transport = self._open_transport()
         url = self._base_url + request.target
         clock = self._clock
+        budget = self._budget
         started = clock.monotonic()
         attempt = 0
         while True:
@@ -246,11 +273,17 @@ class AsyncClient:
             if meter is not None:
                 meter.requests += 1
                 meter.retries += attempt > 1
+            if budget is not None:
+                # Waited out before taking an in-flight slot, which a caller waiting for its turn must not hold.
+                await self._take_turn(budget)
             try:
                 async with self._in_flight:
+                    sent = clock.monotonic()
                     raw = await transport.get(url, self._headers)
-                return read_response(request, raw, model, now=clock.time_ns() / 1e9)
+                result = read_response(request, raw, model, now=clock.time_ns() / 1e9)
             except FwBatchError as error:
+                if budget is not None and isinstance(error, APIStatusError) and error.status in THROTTLE_STATUSES:
+                    budget.throttled(clock.monotonic(), sent=sent)
                 self._redact(error)
                 delay = self._retry.delay_after(
                     error, attempt=attempt, elapsed=clock.monotonic() - started, random=self._random()
@@ -260,6 +293,10 @@ class AsyncClient:
                         error.add_note(f"{request.endpoint}: gave up after {attempt} attempts")
                     raise
                 _LOG.debug("%s attempt %d failed: %s; retrying in %.3fs", request.endpoint, attempt, error, delay)
+            else:
+                if budget is not None:
+                    budget.succeeded(clock.monotonic())
+                return result
             await clock.sleep(delay)
 
     async def get_batch_inference_job(

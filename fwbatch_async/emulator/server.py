@@ -145,8 +145,15 @@ class EmulatorServer:
     async def _serve(
         self, request: web.Request, endpoint: str, produce: Callable[[int], Produced]
     ) -> web.StreamResponse:
-        """Count, authenticate, maybe inject a fault, produce the body, and send it (maybe mangled)."""
+        """Count the request, and answer it while it counts as in flight."""
         self.stats.requests[endpoint] += 1
+        with self.stats.handling():
+            return await self._answer(request, endpoint, produce)
+
+    async def _answer(
+        self, request: web.Request, endpoint: str, produce: Callable[[int], Produced]
+    ) -> web.StreamResponse:
+        """Authenticate, maybe inject a fault, produce the body, and send it (maybe mangled)."""
         clock = self.simulation.clock
         try:
             self._admit(request)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import attrs
@@ -20,6 +22,9 @@ class Stats:
         faults: faults injected per kind.
         entries_served: log entries in successful getLogs responses.
         pages_served: successful getLogs responses.
+        in_flight: API requests being handled now: from when the handler starts to when its response is ready,
+            an injected slow answer included (the admin endpoint and unknown paths are not counted).
+        max_in_flight: the most API requests handled at once.
     """
 
     requests: Counter[str] = attrs.field(factory=Counter)
@@ -27,6 +32,18 @@ class Stats:
     faults: Counter[str] = attrs.field(factory=Counter)
     entries_served: int = 0
     pages_served: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+    @contextmanager
+    def handling(self) -> Iterator[None]:
+        """Count one request as in flight while the block runs."""
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
 
     def to_json(self) -> dict[str, Any]:
         """The counters as a JSON-ready dict (statuses as string keys)."""
@@ -36,12 +53,15 @@ class Stats:
             "faults": dict(self.faults),
             "entriesServed": self.entries_served,
             "pagesServed": self.pages_served,
+            "maxInFlight": self.max_in_flight,
         }
 
     def reset(self) -> None:
-        """Zero every counter."""
+        """Zero every counter; the most in flight starts again from the requests in flight now."""
         self.requests.clear()
         self.responses.clear()
         self.faults.clear()
         self.entries_served = 0
         self.pages_served = 0
+        # Requests in flight still finish, and count themselves out, after a reset.
+        self.max_in_flight = self.in_flight

@@ -170,8 +170,35 @@ async def test_counters(serve: Serve) -> None:
     assert stats.responses == {429: 1, 200: 3}
     assert stats.faults == {"429": 1, "truncated": 1}
     assert (stats.pages_served, stats.entries_served) == (1, 5)
+    assert (stats.in_flight, stats.max_in_flight) == (0, 1)
     stats.reset()
-    assert stats.to_json() == {"requests": {}, "responses": {}, "faults": {}, "entriesServed": 0, "pagesServed": 0}
+    assert stats.to_json() == {
+        "requests": {},
+        "responses": {},
+        "faults": {},
+        "entriesServed": 0,
+        "pagesServed": 0,
+        "maxInFlight": 0,
+    }
+
+
+async def test_max_in_flight_counts_requests_handled_at_once_slow_answers_included(serve: Serve) -> None:
+    api = await serve(SCENARIO, faults=Faults(slow_seconds=60.0))
+    stats = api.emu.stats
+    api.emu.faults.script("job", ["slow"] * 5)
+    held = [asyncio.create_task(raw(api, api.job_path("job-1"))) for _ in range(5)]
+    for _ in range(10_000):  # loop turns, not time: until the five slow answers are all being handled
+        if stats.in_flight == 5:
+            break
+        await asyncio.sleep(0)
+    assert (stats.in_flight, stats.max_in_flight) == (5, 5)
+    assert (await raw(api, api.logs_path("job-1")))[0] == 200  # handled while the five are held
+    assert stats.max_in_flight == 6
+    stats.reset()
+    assert (stats.in_flight, stats.max_in_flight) == (5, 5)
+    await api.emu.close()  # closing releases slow answers at once
+    assert [status for status, _, _ in await asyncio.gather(*held)] == [200] * 5
+    assert (stats.in_flight, stats.max_in_flight, stats.to_json()["maxInFlight"]) == (0, 5, 5)
 
 
 def test_parse_the_command_line_form() -> None:

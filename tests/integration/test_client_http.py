@@ -241,3 +241,45 @@ async def test_a_lent_session_stays_open_and_an_owned_one_closes(serve: Serve, c
         assert not session.closed
         async with session.get(f"{base}/still-usable") as response:
             assert response.status == 200
+
+
+def failing_once(status: int) -> list[Callable[[], web.StreamResponse]]:
+    return [
+        lambda: web.json_response({"code": 8, "message": "slow down"}, status=status),
+        lambda: web.json_response({}),
+    ]
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_a_throttle_spaces_every_later_call_until_successes_lift_the_limit(
+    serve: Serve, clock: RecordingClock, status: int
+) -> None:
+    seen, handle = recorder(failing_once(status))
+    base = await serve(handle)  # type: ignore[arg-type]
+    async with client_for(base, clock, retry=fw.RetryPolicy(base_delay=0.0)) as client:
+        rates: list[float | None] = []
+        clock.on_sleep = lambda: rates.append(client.request_rate)
+        await client.get_batch_inference_job("j")  # throttled, retried once its turn came, answered
+        assert client.request_rate is None
+        for _ in range(3):
+            await client.get_batch_inference_job("j")
+    assert len(seen) == 5
+    # One request measured: the rate drops to 0.5/s and the send that drew the throttle used the bucket up, so the
+    # retry (its own delay 0) waits its turn, 2 s, asking again after 1 s. Its success, 2 s after the drop, grows the
+    # rate to 2.5/s, past the ceiling (2/s): unlimited again, and the later calls go at once.
+    assert clock.sleeps == [0.0, 1.0, 1.0]
+    assert rates == [0.5, 0.5, 0.5]
+
+
+@pytest.mark.parametrize(("status", "adaptive"), [(500, True), (429, False)])
+async def test_other_errors_and_a_client_without_adaptive_rate_never_wait_their_turn(
+    serve: Serve, clock: RecordingClock, status: int, adaptive: bool
+) -> None:
+    seen, handle = recorder(failing_once(status))
+    base = await serve(handle)  # type: ignore[arg-type]
+    async with client_for(base, clock, retry=fw.RetryPolicy(base_delay=0.0), adaptive_rate=adaptive) as client:
+        for _ in range(4):
+            await client.get_batch_inference_job("j")
+            assert client.request_rate is None
+    assert len(seen) == 5
+    assert clock.sleeps == [0.0]  # the retry's own backoff only

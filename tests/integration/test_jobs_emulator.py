@@ -266,7 +266,14 @@ async def test_a_thousand_jobs_are_followed_to_their_ends_under_throttling() -> 
         )
         for i in range(1000)
     ]
-    faults = Faults(rate=0.1, kinds={"429": 1, "429_retry_after": 1}, endpoints=("job", "logs"), seed=9)
+    # Slow answers (5 ms of real time) keep requests open at the server, so they overlap there.
+    faults = Faults(
+        rate=0.12,
+        kinds={"429": 5, "429_retry_after": 5, "slow": 2},
+        endpoints=("job", "logs"),
+        seed=9,
+        slow_seconds=0.005,
+    )
     scenario = Scenario(account="acct", seed=3, jobs=jobs)
     per_job: defaultdict[str, Counter[Line]] = defaultdict(Counter)
     ended: dict[str, fw.JobEnded] = {}
@@ -280,6 +287,7 @@ async def test_a_thousand_jobs_are_followed_to_their_ends_under_throttling() -> 
                     ended[event.job_id] = event
         requests = sum(emu.stats.requests.values())
         throttled = emu.stats.faults["429"] + emu.stats.faults["429_retry_after"]
+    assert 1 < emu.stats.max_in_flight <= 16  # the client's cap held across all 1,000 jobs
     assert len(ended) == 1000
     assert all(e.succeeded for e in ended.values())
     truth = Emulator(scenario, clock=ManualClock())

@@ -93,7 +93,7 @@ async def test_bad_arguments_raise_before_any_request(mocked: Any, client: fw.As
 async def test_transient_failures_are_retried_with_backoff(
     mocked: Any, client: fw.AsyncClient, clock: RecordingClock
 ) -> None:
-    mocked.get(JOB_URL, status=503, payload={"code": 14, "message": "unavailable"})
+    mocked.get(JOB_URL, status=500, payload={"code": 13, "message": "internal"})  # 503 would also lower the rate
     mocked.get(JOB_URL, exception=aiohttp.ServerDisconnectedError())
     mocked.get(JOB_URL, payload={"state": "JOB_STATE_COMPLETED"})
     job = await client.get_batch_inference_job("nightly")
