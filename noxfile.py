@@ -101,9 +101,11 @@ def ci(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
-    """Throughput against the reference loops, side by side (design §4); not part of CI.
+    """Throughput and fan-out against the reference loops, side by side (design §4); not part of CI.
 
-    Pass ``-- --json results.json`` to keep the table, ``-- --rounds 3`` for a quicker look.
+    Pass ``-- --json results.json`` to keep the tables (the fan-out one as ``results-fanout.json``), ``-- --rounds 3``
+    for a quicker look. The fan-out part follows 1,000 jobs of 60 s for each run: about 3 minutes a round.
     """
     session.install(".")
     session.run("python", "benchmarks/read_throughput.py", *session.posargs)
+    session.run("python", "benchmarks/fanout.py", *session.posargs)

@@ -1,0 +1,265 @@
+"""Following 1,000 jobs at once (design §4): ``follow_jobs`` against fixed 1 s polling with a raw loop, side by side.
+
+Every run is its own process, with its own emulator in a further process (real-time clock, jobs created over the
+last 2 s), so each run's peak RSS is its own. Both contenders follow every job from its creation to its end:
+
+- **ours**: ``client.follow_jobs(ids, from_start=True)``: typed entries, exactly once, adaptive polling, one budget;
+- **raw**: a bare aiohttp + orjson loop per job that reads the job (state) and its new log lines (by ``startTime``,
+  decoded to dicts) once a second until the job finished: the fixed 1 s polling a naive follower does.
+
+Measured per run: client CPU seconds per request, requests over the jobs' lives (counted by the emulator), the
+delay from a line's time to its delivery (p50 and p95), and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+from harness import Row, print_table, write_json
+
+import fwbatch_async as fw
+from fwbatch_async.emulator import JobSpec, Scenario
+
+ACCOUNT = "bench"
+KEY = "bench-key"
+FINISHED = {"JOB_STATE_COMPLETED", "JOB_STATE_FAILED", "JOB_STATE_EXPIRED", "JOB_STATE_CANCELLED"}
+
+
+def scenario(jobs: int, duration: float, lines_per_second: float) -> Scenario:
+    """``jobs`` jobs of ``duration`` seconds (running from 10 % to 90 % of it), created over the last 2 s."""
+    return Scenario(
+        account=ACCOUNT,
+        seed=1,
+        jobs=[
+            JobSpec(
+                id=f"job-{i:04d}",
+                duration=duration,
+                lines_per_second=lines_per_second,
+                ranks=2,
+                duplicates=0.0,
+                late={"fraction": 0.0},
+                start_after=-2.0 * i / jobs,  # all exist when following begins (a job not yet created is a 404)
+            )
+            for i in range(jobs)
+        ],
+    )
+
+
+@contextmanager
+def emulator(path: Path) -> Iterator[str]:
+    """The emulator serving the scenario file at ``path`` in real time, in a child process; yields its base URL."""
+    command = [sys.executable, "-m", "fwbatch_async.emulator", "--port", "0", "--speed", "1"]
+    command += ["--scenario", str(path), "--api-key", KEY]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+        assert child.stdout is not None
+        base_url = None
+        for line in child.stdout:
+            if line.strip().startswith("base URL:"):
+                base_url = line.split()[-1]
+                break
+        if base_url is None:
+            child.kill()
+            raise RuntimeError("the emulator did not start")
+        try:
+            yield base_url
+        finally:
+            child.terminate()
+            child.wait(timeout=30)
+
+
+async def requests_served(session: aiohttp.ClientSession, base_url: str) -> int:
+    async with session.get(f"{base_url}/_emulator/stats") as response:
+        stats = await response.json()
+    return sum(count for endpoint, count in stats["requests"].items() if endpoint != "admin")
+
+
+async def follow_ours(base_url: str, ids: list[str], delays: list[int]) -> None:
+    async with (
+        fw.AsyncClient(api_key=KEY, account_id=ACCOUNT, base_url=base_url) as client,
+        client.follow_jobs(ids, from_start=True) as events,
+    ):
+        async for event in events:
+            if isinstance(event, fw.LogLine):
+                delays.append(time.time_ns() - event.entry.log_time.ns)
+            elif isinstance(event, fw.JobEnded) and not event.succeeded:
+                raise RuntimeError(f"{event.job_id} ended badly: {event.error or event.job}")
+
+
+async def follow_raw(base_url: str, ids: list[str], delays: list[int]) -> None:
+    headers = {"Authorization": f"Bearer {KEY}"}
+    connector = aiohttp.TCPConnector(limit=32)  # the in-flight cap ours has by default
+
+    async def follow(session: aiohttp.ClientSession, job_id: str) -> None:
+        job_url = f"{base_url}/v1/accounts/{ACCOUNT}/batchInferenceJobs/{job_id}"
+        logs_url = f"{base_url}/v1/accounts/{ACCOUNT}/batchJobs/{job_id}:getLogs"
+        since: str | None = None
+        finished = False
+        while True:
+            async with session.get(job_url, params={"readMask": "state,jobProgress"}, headers=headers) as response:
+                response.raise_for_status()
+                finished = orjson.loads(await response.read()).get("state") in FINISHED
+            token = None
+            while True:  # the new lines, page by page
+                params = {"startFromHead": "true", "pageSize": "1000"}
+                if since is not None:
+                    params["startTime"] = since
+                if token:
+                    params["pageToken"] = token
+                async with session.get(logs_url, params=params, headers=headers) as response:
+                    response.raise_for_status()
+                    page = orjson.loads(await response.read())
+                now = time.time_ns()
+                entries = page.get("entries")
+                # A naive de-duplication: skip the lines at the time it started from.
+                delays.extend(now - fw.Timestamp.parse(e["logTime"]).ns for e in entries or () if e["logTime"] != since)
+                if entries:
+                    since = entries[-1]["logTime"]
+                token = page.get("nextPageToken")
+                if not token:
+                    break
+            if finished:
+                return
+            await asyncio.sleep(1.0)
+
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(follow(session, job_id) for job_id in ids))
+
+
+async def one_run(contender: str, base_url: str, ids: list[str]) -> dict[str, Any]:
+    delays: list[int] = []
+    async with aiohttp.ClientSession() as session:
+        before = await requests_served(session, base_url)
+        wall, start = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+        await (follow_ours if contender == "ours" else follow_raw)(base_url, ids, delays)
+        end, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - wall
+        requests = await requests_served(session, base_url) - before
+    delays.sort()
+    return {
+        "contender": contender,
+        "wall": wall,
+        "cpu": end.ru_utime - start.ru_utime + end.ru_stime - start.ru_stime,
+        "system_cpu": end.ru_stime - start.ru_stime,
+        "loop_wakeups": end.ru_nvcsw - start.ru_nvcsw,
+        "requests": requests,
+        "lines": len(delays),
+        "p50_delay": delays[len(delays) // 2] / 1e9 if delays else 0.0,
+        "p95_delay": delays[int(len(delays) * 0.95)] / 1e9 if delays else 0.0,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def child(args: argparse.Namespace) -> None:
+    """One contender's run, in this process: print its figures as one JSON line."""
+    spec = scenario(args.jobs, args.duration, args.lines_per_second)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "scenario.json"
+        path.write_text(json.dumps(spec.to_json()))
+        with emulator(path) as base_url:
+            figures = asyncio.run(one_run(args.contender, base_url, [job.id for job in spec.jobs]))
+    print(json.dumps(figures), flush=True)
+
+
+def run_child(contender: str, args: argparse.Namespace) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--contender", contender, "--jobs", str(args.jobs)]
+    command += ["--duration", str(args.duration), "--lines-per-second", str(args.lines_per_second)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {contender} run failed:\n{done.stderr}")
+    figures: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    print(
+        f"  {contender:4}: {figures['requests']:6} requests, {figures['lines']:7} lines, "
+        f"cpu {figures['cpu']:6.2f} s, p95 delay {figures['p95_delay']:.2f} s, rss {figures['max_rss_mb']:.0f} MB",
+        flush=True,
+    )
+    return figures
+
+
+def median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(float(run[key]) for run in runs)
+
+
+def table(ours: list[dict[str, Any]], raw: list[dict[str, Any]], jobs: int) -> list[Row]:
+    """The four fan-out rows of design §4: two are ratios to the raw loop, two are absolute limits."""
+    cpu_ours = statistics.median(r["cpu"] / r["requests"] for r in ours) * 1e6
+    cpu_raw = statistics.median(r["cpu"] / r["requests"] for r in raw) * 1e6
+    requests_ours, requests_raw = median(ours, "requests"), median(raw, "requests")
+    rss_ours, rss_raw = median(ours, "max_rss_mb"), median(raw, "max_rss_mb")
+    p95_ours, p95_raw = median(ours, "p95_delay") * 1e3, median(raw, "p95_delay") * 1e3
+    label = f"follow {jobs} jobs:"
+    return [
+        Row(
+            f"{label} client CPU per request",
+            cpu_ours,
+            cpu_raw,
+            "us",
+            "<= 1.25",
+            cpu_ours / cpu_raw,
+            cpu_ours <= 1.25 * cpu_raw,
+        ),
+        Row(f"{label} peak RSS", rss_ours, rss_raw, "MB", "ours <= 150 MB", rss_ours / rss_raw, rss_ours <= 150),
+        Row(
+            f"{label} requests over their lives vs fixed 1 s polling",
+            requests_ours,
+            requests_raw,
+            "requests",
+            "<= 0.2",
+            requests_ours / requests_raw,
+            requests_ours <= 0.2 * requests_raw,
+        ),
+        Row(
+            f"{label} p95 delivery delay",
+            p95_ours,
+            p95_raw,
+            "ms",
+            "ours <= 1500 ms",
+            p95_ours / p95_raw,
+            p95_ours <= 1500,
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds each job lives")
+    parser.add_argument("--lines-per-second", type=float, default=2.0, help="log lines a running job writes")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--json", type=Path, default=None, help="also write the table beside this path, as NAME-fanout.json"
+    )
+    parser.add_argument("--contender", choices=["ours", "raw"], help=argparse.SUPPRESS)  # a child run
+    args = parser.parse_args()
+    if args.contender:
+        child(args)
+        return
+    print(f"following {args.jobs} jobs of {args.duration:g} s, {args.rounds} rounds, each run in its own process")
+    runs: dict[str, list[dict[str, Any]]] = {"ours": [], "raw": []}
+    for number in range(args.rounds):
+        order = ["ours", "raw"] if number % 2 == 0 else ["raw", "ours"]
+        print(f"round {number + 1}:", flush=True)
+        for contender in order:
+            runs[contender].append(run_child(contender, args))
+    rows = table(runs["ours"], runs["raw"], args.jobs)
+    print_table(rows)
+    if args.json is not None:
+        meta: dict[str, object] = {"machine": platform.platform(), "python": platform.python_version(), "runs": runs}
+        write_json(rows, args.json.with_name(f"{args.json.stem}-fanout.json"), meta)
+
+
+if __name__ == "__main__":
+    main()
