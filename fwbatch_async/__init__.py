@@ -9,6 +9,7 @@ Example:
     True
 """
 
+from ._core.convert import to_wire
 from ._core.enums import JobState, Precision, StateCategory
 from ._core.errors import (
     APIConnectionError,
@@ -94,4 +95,5 @@ __all__ = [
     "Timestamp",
     "WaitTimeoutError",
     "__version__",
+    "to_wire",
 ]

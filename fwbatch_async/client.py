@@ -292,10 +292,12 @@ class AsyncClient:
                     if attempt > 1:
                         error.add_note(f"{request.endpoint}: gave up after {attempt} attempts")
                     raise
-                _LOG.debug("%s attempt %d failed: %s; retrying in %.3fs", request.endpoint, attempt, error, delay)
+                _LOG.info("%s attempt %d failed: %s; retrying in %.3fs", request.endpoint, attempt, error, delay)
             else:
                 if budget is not None:
                     budget.succeeded(clock.monotonic())
+                if _LOG.isEnabledFor(logging.DEBUG):
+                    _LOG.debug("GET %s: answered in %.3fs", request.target, clock.monotonic() - sent)
                 return result
             await clock.sleep(delay)
 
@@ -664,7 +666,7 @@ class AsyncClient:
         stall_after: float | None = None,
         raise_on_stall: bool = True,
         read_mask: str | Iterable[str] | None = WATCH_FIELDS,
-    ) -> AsyncIterator[JobUpdate]:
+    ) -> AsyncGenerator[JobUpdate]:
         """Updates of a job as it changes, until (and including) the one that shows it finished.
 
         The first update shows the job as first read; then one comes whenever its state, progress counters or

@@ -35,7 +35,7 @@ from .models import (
 )
 from .timestamps import Timestamp, wire_timestamp
 
-__all__ = ["WireFormatError", "converter", "describe_error", "make_converter", "strict_converter"]
+__all__ = ["WireFormatError", "converter", "describe_error", "make_converter", "strict_converter", "to_wire"]
 
 
 class WireFormatError(ValueError):
@@ -292,6 +292,22 @@ converter: Final = make_converter()
 
 strict_converter: Final = make_converter(strict=True)
 """The strict converter for tests of our own fixtures: unknown fields or enum values are errors."""
+
+
+def to_wire(
+    value: BatchInferenceJob | JobProgress | Status | InferenceParameters | JobListPage | LogPage | LogEntry,
+) -> dict[str, Any]:
+    """A model as the JSON object the server sends: camelCase keys, times as their text, unknown fields kept.
+
+    Integers come out as JSON numbers (the server may send int64 as strings; both read back the same).
+
+    Example:
+        >>> from fwbatch_async import BatchInferenceJob, JobState
+        >>> to_wire(BatchInferenceJob(name="accounts/a/batchInferenceJobs/j", state=JobState.RUNNING))["state"]
+        'JOB_STATE_RUNNING'
+    """
+    data: dict[str, Any] = converter.unstructure(value)
+    return data
 
 
 def describe_error(error: BaseException) -> str:

@@ -17,7 +17,7 @@ from fwbatch_async.emulator.named import NAMED_SCENARIOS
 from fwbatch_async.emulator.realism import Realism
 from fwbatch_async.emulator.scenario import Scenario
 
-__all__ = ["connection_text", "main", "serve"]
+__all__ = ["build", "connection_text", "main", "run", "serve"]
 
 
 async def serve(emulator: Emulator[Any], *, on_ready: Callable[[Emulator[Any]], None] | None = None) -> None:
@@ -79,29 +79,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Parse arguments, serve until Ctrl-C, and return the exit status."""
-    args = _parser().parse_args(argv)
-    out = sys.stdout if out is None else out
-    try:
-        scenario = Scenario.load(args.scenario)
-        if args.seed is not None:
-            scenario = Scenario(account=scenario.account, seed=args.seed, jobs=scenario.jobs)
-        emulator = Emulator(
-            scenario,
-            clock=ScaledClock(speed=args.speed),
-            api_key=args.api_key,
-            faults=Faults.parse(args.faults, seed=scenario.seed),
-            realism=Realism.parse(args.realism),
-            host=args.host,
-            port=args.port,
-        )
-    except (OSError, ValueError) as error:
-        sys.stderr.write(f"error: {error}\n")
-        return 2
+def build(
+    scenario: str = "demo",
+    *,
+    speed: float = 60.0,
+    faults: str = "",
+    realism: str = "",
+    api_key: str = "emulator-key",
+    seed: int | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+) -> Emulator[Any]:
+    """An emulator of a built-in scenario or a JSON file, on a clock ``speed`` times real time (not yet started).
+
+    Raises:
+        ValueError: an unknown scenario, or malformed fault or realism settings.
+        OSError: the scenario file cannot be read.
+    """
+    loaded = Scenario.load(scenario)
+    if seed is not None:
+        loaded = Scenario(account=loaded.account, seed=seed, jobs=loaded.jobs)
+    return Emulator(
+        loaded,
+        clock=ScaledClock(speed=speed),
+        api_key=api_key,
+        faults=Faults.parse(faults, seed=loaded.seed),
+        realism=Realism.parse(realism),
+        host=host,
+        port=port,
+    )
+
+
+def run(emulator: Emulator[Any], scenario_name: str, out: TextIO) -> int:
+    """Serve until Ctrl-C or SIGTERM, telling ``out`` how to connect; 0, or 1 if it cannot listen."""
 
     def ready(emu: Emulator[Any]) -> None:
-        out.write(connection_text(emu, str(args.scenario)))
+        out.write(connection_text(emu, scenario_name))
         out.flush()
 
     try:
@@ -112,3 +125,23 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         sys.stderr.write(f"error: {error}\n")
         return 1
     return 0
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Parse arguments, serve until Ctrl-C, and return the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        emulator = build(
+            args.scenario,
+            speed=args.speed,
+            faults=args.faults,
+            realism=args.realism,
+            api_key=args.api_key,
+            seed=args.seed,
+            host=args.host,
+            port=args.port,
+        )
+    except (OSError, ValueError) as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 2
+    return run(emulator, str(args.scenario), sys.stdout if out is None else out)

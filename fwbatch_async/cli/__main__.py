@@ -1,0 +1,5 @@
+"""Entry point of ``python -m fwbatch_async.cli``."""
+
+from fwbatch_async.cli.app import main
+
+main()

@@ -1,0 +1,299 @@
+"""The ``fwbatch`` command: its options, its subcommands and their help."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from fwbatch_async.emulator.cli import build, run
+from fwbatch_async.emulator.named import NAMED_SCENARIOS
+
+from .context import Settings
+from .demo import run_demo
+from .follow import follow_jobs
+from .lines import LineWriter, use_colour
+from .logs import LogSelection, show_logs
+from .outcome import ExitCode
+from .outcome import run as run_command
+from .status import show_status
+from .timespec import parse_since
+from .watch import watch_jobs
+
+__all__ = ["main"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_EXIT_CODES = """
+\b
+Exit codes: 0 done (every job waited for completed); 1 a job failed, expired or was cancelled;
+2 bad usage or missing credentials; 3 the API refused or could not be reached; 130 Ctrl-C.
+"""
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is when a record comes, so a live display that redirects it stays whole."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # logging must never take the command down
+            self.handleError(record)
+
+
+def _log_to_stderr(level: int) -> None:
+    """The library's warnings (lines possibly missed, a job that stopped) always; more with -v."""
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("fwbatch: %(levelname)s: %(message)s"))
+    package = logging.getLogger("fwbatch_async")
+    package.addHandler(handler)
+    package.setLevel(level)
+
+
+def _finish(code: ExitCode) -> None:
+    sys.exit(int(code))
+
+
+@click.group(context_settings=_CONTEXT, epilog=_EXIT_CODES)
+@click.option("--api-key", envvar="FIREWORKS_API_KEY", show_envvar=True, help="Fireworks API key.")
+@click.option("--account", envvar="FIREWORKS_ACCOUNT_ID", show_envvar=True, help="Account that bare job ids are in.")
+@click.option(
+    "--base-url", envvar="FIREWORKS_BASE_URL", show_envvar=True, help="API address [default: https://api.fireworks.ai]."
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True, help="Seconds a request."
+)
+@click.option(
+    "--retries", type=click.IntRange(min=1), default=6, show_default=True, help="Attempts a request, retries included."
+)
+@click.option("-v", "--verbose", count=True, help="Log what the client does (-vv: every request).")
+@click.version_option(package_name="fwbatch-async", prog_name="fwbatch")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    api_key: str | None,
+    account: str | None,
+    base_url: str | None,
+    timeout: float,
+    retries: int,
+    verbose: int,
+) -> None:
+    """Status, logs and progress of Fireworks batch inference jobs.
+
+    \b
+    Try it without an account:
+      fwbatch demo
+      fwbatch emulator            # then, in another shell, the exports it prints and:
+      fwbatch status demo-summaries demo-translations
+      fwbatch logs -f demo-translations --rank 0
+    """
+    _log_to_stderr(logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG)
+    ctx.obj = Settings(api_key=api_key, account_id=account, base_url=base_url, timeout=timeout, attempts=retries)
+
+
+@main.command(epilog=_EXIT_CODES)
+@click.argument("jobs", nargs=-1, required=True, metavar="JOB...")
+@click.option("--json", "as_json", is_flag=True, help="Print the jobs as a JSON array, as the API sends them.")
+@click.pass_obj
+def status(settings: Settings, jobs: Sequence[str], as_json: bool) -> None:
+    """Show jobs: state, progress, failures, tokens, model, age.
+
+    \b
+    Examples:
+      fwbatch status nightly-eval
+      fwbatch status job-a job-b --json | jq '.[].state'
+    """
+    _finish(run_command(show_status(settings, jobs, as_json=as_json)))
+
+
+def _selection(
+    tail: int | None, since: str | None, from_start: bool, ranks: Sequence[int], text: str | None, lookback: float
+) -> LogSelection:
+    if sum([tail is not None, since is not None, from_start]) > 1:
+        raise click.UsageError("give at most one of --tail, --since and --from-start")
+    try:
+        start = None if since is None else parse_since(since)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--since") from None
+    return LogSelection(tail=tail, since=start, ranks=tuple(ranks) or None, filter=text, lookback=lookback)
+
+
+def _log_options(function: _F) -> _F:
+    options = [
+        click.option("--tail", type=click.IntRange(min=0), help="Start with the last N lines."),
+        click.option(
+            "--since", metavar="10m|TIME", help="Start this long ago (90s, 10m, 2h, 1d) or at an RFC 3339 time."
+        ),
+        click.option("--from-start", is_flag=True, help="Start from the first line (the default)."),
+        click.option("--rank", "ranks", type=click.IntRange(min=0), multiple=True, help="Only this rank (repeatable)."),
+        click.option("--filter", "text", help="Only lines containing this text."),
+        click.option("--timestamps", is_flag=True, help="Start each line with its time, to the nanosecond."),
+        click.option("--json", "as_json", is_flag=True, help="One JSON object a line, with the full-precision time."),
+        click.option(
+            "--lookback",
+            type=click.FloatRange(min=0),
+            default=10.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="Following: re-read this far behind the newest line, for lines that show up late.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@main.command(epilog=_EXIT_CODES)
+@click.argument("job", metavar="JOB")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the job finishes.")
+@_log_options
+@click.option("--batch-job-id", metavar="ID", help="Read the log of this batch job (if it differs from JOB).")
+@click.pass_obj
+def logs(
+    settings: Settings,
+    job: str,
+    follow: bool,
+    tail: int | None,
+    since: str | None,
+    from_start: bool,
+    ranks: Sequence[int],
+    text: str | None,
+    timestamps: bool,
+    as_json: bool,
+    lookback: float,
+    batch_job_id: str | None,
+) -> None:
+    """Print a job's log, oldest first; with -f, follow it like tail -f until the job finishes.
+
+    With -f every line is printed exactly once, late lines included, and the command exits when the job has
+    finished and its log drained, with a code that says how the job ended; Ctrl-C stops it (130).
+
+    \b
+    Examples:
+      fwbatch logs nightly-eval --tail 100
+      fwbatch logs nightly-eval -f --since 10m --rank 0
+      fwbatch logs nightly-eval --filter ERROR --timestamps
+      fwbatch logs nightly-eval --json | jq -r .message
+    """
+    selection = _selection(tail, since, from_start, ranks, text, lookback)
+    writer = LineWriter(sys.stdout, colour=use_colour(sys.stdout), timestamps=timestamps, json=as_json)
+    _finish(run_command(show_logs(settings, job, selection, writer, follow=follow, batch_job_id=batch_job_id)))
+
+
+@main.command(epilog=_EXIT_CODES)
+@click.argument("jobs", nargs=-1, required=True, metavar="JOB...")
+@click.option(
+    "--stall-after",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Say so when a running job makes no progress this long.",
+)
+@click.pass_obj
+def watch(settings: Settings, jobs: Sequence[str], stall_after: float | None) -> None:
+    """Show live progress of jobs (state, counts, rate, ETA) until every one has finished.
+
+    On a terminal each job gets a progress bar; elsewhere each change is one line.
+
+    \b
+    Examples:
+      fwbatch watch nightly-eval
+      fwbatch watch shard-1 shard-2 shard-3 && echo all completed
+    """
+    _finish(run_command(watch_jobs(settings, jobs, stall_after=stall_after)))
+
+
+@main.command(epilog=_EXIT_CODES)
+@click.argument("jobs", nargs=-1, required=True, metavar="JOB...")
+@_log_options
+@click.pass_obj
+def follow(
+    settings: Settings,
+    jobs: Sequence[str],
+    tail: int | None,
+    since: str | None,
+    from_start: bool,
+    ranks: Sequence[int],
+    text: str | None,
+    timestamps: bool,
+    as_json: bool,
+    lookback: float,
+) -> None:
+    """Follow the logs of many jobs in one stream, [job/rank] before each line, until every job has finished.
+
+    On a terminal a status line below the log counts jobs by state and lines; state changes are shown among the
+    lines (on stderr when piped). With --json, log lines, updates and ends are JSON objects with an "event" key.
+
+    \b
+    Examples:
+      fwbatch follow shard-1 shard-2 shard-3
+      fwbatch follow shard-1 shard-2 --tail 0 --filter ERROR
+    """
+    selection = _selection(tail, since, from_start, ranks, text, lookback)
+    writer = LineWriter(sys.stdout, colour=use_colour(sys.stdout), timestamps=timestamps, json=as_json, show_job=True)
+    _finish(run_command(follow_jobs(settings, jobs, selection, writer, as_json=as_json)))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port (0: any free one).")
+@click.option(
+    "--scenario",
+    default="demo",
+    show_default=True,
+    help=f"A built-in scenario ({', '.join(sorted(NAMED_SCENARIOS))}) or a JSON file.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Emulated seconds per real second.",
+)
+@click.option("--faults", default="", metavar="SPEC", help='Fault rates, e.g. "429=0.05,503=0.02,reset=0.01".')
+@click.option("--realism", default="", metavar="SPEC", help='Wire quirks, e.g. "int64_as_strings" or "all".')
+@click.option("--api-key", "key", default="emulator-key", show_default=True, help="The API key it accepts.")
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+def emulator(
+    host: str, port: int, scenario: str, speed: float, faults: str, realism: str, key: str, seed: int | None
+) -> None:
+    """Run a local emulator of the Fireworks batch API in the foreground (Ctrl-C stops it, exit 0).
+
+    It prints the exports that point fwbatch (and your own code) at it.
+
+    \b
+    Examples:
+      fwbatch emulator --port 8080
+      fwbatch emulator --scenario my-jobs.json --speed 1 --faults 429=0.1,reset=0.02
+    """
+    try:
+        server = build(
+            scenario, speed=speed, faults=faults, realism=realism, api_key=key, seed=seed, host=host, port=port
+        )
+    except (OSError, ValueError) as error:
+        raise click.UsageError(str(error)) from None
+    sys.exit(run(server, scenario, sys.stdout))
+
+
+@main.command()
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=1),
+    default=100.0,
+    show_default=True,
+    help="Emulated seconds per real second (the jobs last about an hour of emulated time).",
+)
+def demo(speed: float) -> None:
+    """See it work in under a minute, no account needed: four emulated jobs followed to their end.
+
+    A local emulator runs in this process; every job's log is followed from its first line while progress bars
+    show each job's state; at the end every line received is checked against the emulator's: exactly once.
+
+    \b
+    Example:
+      fwbatch demo
+    """
+    _finish(run_command(run_demo(speed)))

@@ -1,0 +1,104 @@
+"""Live progress of jobs: a rich progress bar a job on a terminal, or one plain line a change elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
+from rich.text import Text
+
+import fwbatch_async as fw
+
+from .jobtable import progress_text, styled_state
+
+__all__ = ["JobBoard", "describe_end", "describe_update"]
+
+
+def describe_update(update: fw.JobUpdate) -> str:
+    """One line for a change of a job: its state, counts and percent.
+
+    Example:
+        >>> job = fw.BatchInferenceJob(
+        ...     name="accounts/a/batchInferenceJobs/j",
+        ...     state=fw.JobState.RUNNING,
+        ...     job_progress=fw.JobProgress(percent=40, total_input_requests=1000, total_processed_requests=400),
+        ... )
+        >>> describe_update(fw.JobUpdate(job, None, frozenset({fw.Change.FIRST})))
+        'j RUNNING 400/1,000 (40%) failed 0'
+    """
+    progress = update.job.job_progress
+    text = f"{update.job_id} {update.state.short_name}"
+    if progress is not None and progress.total_input_requests:
+        text += f" {progress_text(progress)} ({progress.percent}%) failed {progress.failed_requests:,}"
+    if fw.Change.STALLED in update.changes and update.stalled_for is not None:
+        text += f" (no progress for {update.stalled_for:.0f}s)"
+    return text
+
+
+def describe_end(end: fw.JobEnded) -> str:
+    """One line for how a job ended."""
+    if end.error is not None:
+        return f"{end.job_id} error: {end.error}"
+    state = end.job.state.short_name if end.job is not None else "?"
+    status = end.job.status if end.job is not None else None
+    reason = f": {status.message}" if status is not None and status.message and not end.succeeded else ""
+    return f"{end.job_id} ended {state}{reason}"
+
+
+class _RateColumn(ProgressColumn):
+    """Requests processed a second, measured over the last half minute."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.speed
+        return Text(f"{speed:,.0f}/s" if speed else "", style="progress.data.speed")
+
+
+class JobBoard:
+    """A progress bar a job with its state, counts, failures, rate and ETA; render :attr:`progress`."""
+
+    def __init__(self, job_ids: Iterable[str]) -> None:
+        self.progress = Progress(
+            TextColumn("{task.fields[job]}"),
+            TextColumn("{task.fields[state]}"),
+            BarColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TextColumn("{task.fields[failed]}", style="red"),
+            _RateColumn(),
+            TimeRemainingColumn(),
+            auto_refresh=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        for job_id in job_ids:
+            self._tasks[job_id] = self.progress.add_task(
+                job_id, total=None, job=job_id, state="…", counts="", failed="", start=False
+            )
+
+    def update(self, update: fw.JobUpdate) -> None:
+        """Show a job as it is now."""
+        task = self._tasks[update.job_id] if update.job_id in self._tasks else self._add(update.job_id)
+        progress = update.job.job_progress
+        total = progress.total_input_requests if progress is not None and progress.total_input_requests else None
+        if update.state.is_active and total is not None:
+            self.progress.start_task(task)
+        failed = progress.failed_requests if progress is not None else 0
+        self.progress.update(
+            task,
+            total=total,
+            completed=progress.total_processed_requests if progress is not None else 0,
+            state=styled_state(update.job),
+            counts=progress_text(progress),
+            failed=f"{failed:,} failed" if failed else "",
+        )
+        if update.finished:
+            self.progress.stop_task(task)
+
+    def end(self, end: fw.JobEnded) -> None:
+        """Show how a job ended, if it ended without a final update (it could not be read)."""
+        if end.error is not None:
+            task = self._tasks[end.job_id] if end.job_id in self._tasks else self._add(end.job_id)
+            self.progress.update(task, state="[red]ERROR[/]", counts=str(end.error)[:60])
+            self.progress.stop_task(task)
+
+    def _add(self, job_id: str) -> TaskID:
+        self._tasks[job_id] = self.progress.add_task(job_id, total=None, job=job_id, state="", counts="", failed="")
+        return self._tasks[job_id]

@@ -1,0 +1,95 @@
+"""Jobs as a table (``fwbatch status``, the demo's summary) and as JSON."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from typing import Final, TextIO
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+import fwbatch_async as fw
+
+__all__ = ["console_for", "format_age", "job_table", "jobs_json", "progress_text", "styled_state"]
+
+_STATE_STYLES: Final = {
+    fw.StateCategory.SUCCESS: "green",
+    fw.StateCategory.FAILURE: "red",
+    fw.StateCategory.CANCELLED: "yellow",
+    fw.StateCategory.GONE: "yellow",
+    fw.StateCategory.PARTIAL: "yellow",
+}
+# A pipe has no width: a wide console keeps each job on one line instead of wrapping at 80 columns.
+_PIPE_WIDTH: Final = 1000
+
+
+def console_for(stream: TextIO, *, colour: bool) -> Console:
+    """A rich console on ``stream``, plain text when ``colour`` is off."""
+    if colour:
+        return Console(file=stream, force_terminal=True, highlight=False)
+    return Console(file=stream, no_color=True, width=_PIPE_WIDTH, highlight=False, force_terminal=False)
+
+
+def format_age(job: fw.BatchInferenceJob, now: float | None = None) -> str:
+    """How long ago a job was created, as ``45s``, ``12m``, ``3h5m`` or ``2d4h``.
+
+    Example:
+        >>> job = fw.BatchInferenceJob(create_time=fw.Timestamp.parse("2026-11-22T04:00:00Z"))
+        >>> format_age(job, now=job.create_time.ns / 1e9 + 3 * 3600 + 300)
+        '3h5m'
+    """
+    if job.create_time is None:
+        return "-"
+    seconds = max(0, int((time.time() if now is None else now) - job.create_time.ns / 1e9))
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if days:
+        return f"{days}d{hours % 24}h"
+    if hours:
+        return f"{hours}h{minutes % 60}m"
+    if minutes:
+        return f"{minutes}m"
+    return f"{seconds}s"
+
+
+def progress_text(progress: fw.JobProgress | None) -> str:
+    """``processed/total`` with thousands separators, ``-`` before the job reports any."""
+    if progress is None or not progress.total_input_requests:
+        return "-"
+    return f"{progress.total_processed_requests:,}/{progress.total_input_requests:,}"
+
+
+def styled_state(job: fw.BatchInferenceJob) -> str:
+    """The job's state in rich markup: green for success, red for failure, cyan while it runs."""
+    style = _STATE_STYLES.get(job.state.category, "cyan" if job.state.is_active else "")
+    name = job.state.short_name
+    return f"[{style}]{name}[/]" if style else name
+
+
+def job_table(jobs: Sequence[fw.BatchInferenceJob]) -> Table:
+    """One row a job: state, progress, failures, percent, tokens, model and age."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("JOB", "STATE", "PROCESSED", "FAILED", "%", "TOKENS IN/OUT", "MODEL", "AGE"):
+        numeric = column in {"PROCESSED", "FAILED", "%", "TOKENS IN/OUT"}
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
+    for job in jobs:
+        progress = job.job_progress
+        table.add_row(
+            job.job_id,
+            styled_state(job),
+            progress_text(progress),
+            f"{progress.failed_requests:,}" if progress else "-",
+            f"{progress.percent}" if progress else "-",
+            f"{progress.input_tokens:,}/{progress.output_tokens:,}" if progress else "-",
+            job.model.rsplit("/", 1)[-1] or "-",
+            format_age(job),
+        )
+    return table
+
+
+def jobs_json(jobs: Sequence[fw.BatchInferenceJob], stream: TextIO = sys.stdout) -> None:
+    """Write the jobs as a JSON array of their wire form (camelCase, as the API sends them)."""
+    stream.write(orjson.dumps([fw.to_wire(job) for job in jobs], option=orjson.OPT_INDENT_2).decode() + "\n")
+    stream.flush()

@@ -1,0 +1,99 @@
+"""``fwbatch logs``: print a job's log, or follow it until the job finishes (``-f``)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+import fwbatch_async as fw
+
+from .context import Settings
+from .lines import LineWriter
+from .outcome import ExitCode, job_outcome
+
+__all__ = ["LogSelection", "report_end", "show_logs"]
+
+# The server's largest page: catching up on a long log takes the fewest requests.
+_PAGE_SIZE = 10_000
+
+
+@attrs.frozen
+class LogSelection:
+    """Which lines to show: where to start (at most one of tail, since, from_start; none means all), and filters."""
+
+    tail: int | None = None
+    since: timedelta | fw.Timestamp | None = None
+    ranks: Sequence[int] | None = None
+    filter: str | None = None
+    lookback: float = 10.0
+
+    def start_time(self) -> fw.Timestamp | datetime | None:
+        """The lower bound for a one-off read (``since`` as a time)."""
+        if isinstance(self.since, timedelta):
+            return datetime.now(UTC) - self.since
+        return self.since
+
+
+def report_end(end: fw.JobEnded) -> None:
+    """Name on stderr a job that did not end well: a failed, expired or cancelled job, or one that could not be read."""
+    if end.error is not None:
+        sys.stderr.write(f"fwbatch: error: {end.job_id}: {end.error}\n")
+    elif end.job is not None and not end.succeeded:
+        status = end.job.status
+        reason = f": {status.message}" if status is not None and status.message else ""
+        sys.stderr.write(f"fwbatch: job {end.job_id} {end.job.state.short_name}{reason}\n")
+
+
+async def show_logs(
+    settings: Settings,
+    job_id: str,
+    selection: LogSelection,
+    writer: LineWriter,
+    *,
+    follow: bool,
+    batch_job_id: str | None,
+) -> ExitCode:
+    """Print the selected lines; with ``follow``, keep printing until the job finished and its log drained."""
+    log_id = batch_job_id or job_id
+    async with settings.client() as client:
+        if follow:
+            return await _follow(client, job_id, log_id, selection, writer)
+        if selection.tail is not None:
+            for entry in await client.tail_logs(log_id, selection.tail, ranks=selection.ranks, filter=selection.filter):
+                writer.entry(entry)
+            return ExitCode.OK
+        entries = client.iter_logs(
+            log_id,
+            start_time=selection.start_time(),
+            ranks=selection.ranks,
+            filter=selection.filter,
+            page_size=_PAGE_SIZE,
+        )
+        async for entry in entries:
+            writer.entry(entry)
+    return ExitCode.OK
+
+
+async def _follow(
+    client: fw.AsyncClient, job_id: str, log_id: str, selection: LogSelection, writer: LineWriter
+) -> ExitCode:
+    async with client.follow_job(
+        job_id,
+        log_id,
+        last=selection.tail,
+        since=selection.since,
+        from_start=selection.tail is None and selection.since is None,
+        ranks=selection.ranks,
+        filter=selection.filter,
+        lookback=selection.lookback,
+    ) as events:
+        async for event in events:
+            if isinstance(event, fw.LogLine):
+                writer.entry(event.entry)
+    ends = list(events.ended.values())
+    for end in ends:
+        report_end(end)
+    return job_outcome(ends)

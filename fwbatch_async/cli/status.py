@@ -1,0 +1,35 @@
+"""``fwbatch status``: a table of jobs, or their JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+
+import fwbatch_async as fw
+
+from .context import Settings
+from .jobtable import console_for, job_table, jobs_json
+from .lines import use_colour
+from .outcome import ExitCode
+
+__all__ = ["show_status"]
+
+
+async def show_status(settings: Settings, job_ids: Sequence[str], *, as_json: bool) -> ExitCode:
+    """Read every job at once; the ones that could be read are shown, the others named on stderr."""
+    async with settings.client() as client:
+        results = await asyncio.gather(
+            *(client.get_batch_inference_job(job_id) for job_id in job_ids), return_exceptions=True
+        )
+    jobs = [result for result in results if isinstance(result, fw.BatchInferenceJob)]
+    for job_id, result in zip(job_ids, results, strict=True):
+        if isinstance(result, fw.FwBatchError):
+            sys.stderr.write(f"fwbatch: error: {job_id}: {result}\n")
+        elif isinstance(result, BaseException):
+            raise result
+    if as_json:
+        jobs_json(jobs)
+    elif jobs:
+        console_for(sys.stdout, colour=use_colour(sys.stdout)).print(job_table(jobs))
+    return ExitCode.OK if len(jobs) == len(job_ids) else ExitCode.API
