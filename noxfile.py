@@ -51,8 +51,8 @@ def _group(name: str) -> list[str]:
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Core, emulator and integration tests on the newest aiohttp."""
-    session.install(".", *_group("tests"))
+    """Core, emulator, integration and command-line tests on the newest aiohttp."""
+    session.install(".[cli]", *_group("tests"))
     session.run("pytest", "--ignore=tests/shell", *session.posargs)
     # The docstring examples, run against the installed package.
     session.run("pytest", "--doctest-modules", "--pyargs", "fwbatch_async", "-p", "no:cacheprovider")
@@ -76,7 +76,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHONS[0])
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package and its tests."""
-    session.install(".", *_group("typecheck"))
+    session.install(".[cli]", *_group("typecheck"))
     session.run("mypy", "--strict")
 
 

@@ -86,10 +86,7 @@ async def follow_jobs(
     ):
         async for event in events:
             if as_json:
-                if isinstance(event, fw.LogLine):
-                    writer.entry(event.entry, event.job_id)
-                else:
-                    writer.record(_json_event(event))
+                writer.record(_json_event(event))
                 continue
             if isinstance(event, fw.LogLine):
                 writer.entry(event.entry, event.job_id)

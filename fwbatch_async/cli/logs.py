@@ -12,7 +12,7 @@ import fwbatch_async as fw
 
 from .context import Settings
 from .lines import LineWriter
-from .outcome import ExitCode, job_outcome
+from .outcome import ExitCode, describe, job_outcome
 
 __all__ = ["LogSelection", "report_end", "show_logs"]
 
@@ -40,7 +40,7 @@ class LogSelection:
 def report_end(end: fw.JobEnded) -> None:
     """Name on stderr a job that did not end well: a failed, expired or cancelled job, or one that could not be read."""
     if end.error is not None:
-        sys.stderr.write(f"fwbatch: error: {end.job_id}: {end.error}\n")
+        sys.stderr.write(f"fwbatch: error: {end.job_id}: {describe(end.error)}\n")
     elif end.job is not None and not end.succeeded:
         status = end.job.status
         reason = f": {status.message}" if status is not None and status.message else ""

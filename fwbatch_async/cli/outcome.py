@@ -16,7 +16,7 @@ from typing import Any
 
 import fwbatch_async as fw
 
-__all__ = ["ExitCode", "job_outcome", "run"]
+__all__ = ["ExitCode", "describe", "job_outcome", "run"]
 
 _LOG = logging.getLogger("fwbatch_async.cli")
 
@@ -46,7 +46,8 @@ def job_outcome(ends: Iterable[fw.JobEnded]) -> ExitCode:
     return ExitCode.JOB_FAILED
 
 
-def _describe(error: fw.FwBatchError) -> str:
+def describe(error: fw.FwBatchError) -> str:
+    """The error's one line, with where to look when it is about the key or the address."""
     if isinstance(error, fw.AuthenticationError):
         return f"{error} (check --api-key or FIREWORKS_API_KEY)"
     if isinstance(error, fw.APIConnectionError):
@@ -74,7 +75,7 @@ def run(main: Coroutine[Any, Any, ExitCode]) -> ExitCode:
         _report(str(error))
         return ExitCode.JOB_FAILED
     except fw.FwBatchError as error:
-        _report(_describe(error))
+        _report(describe(error))
         return ExitCode.API
     except ValueError as error:  # the library checks arguments before it sends anything
         _report(str(error))

@@ -11,7 +11,7 @@ import fwbatch_async as fw
 from .context import Settings
 from .jobtable import console_for, job_table, jobs_json
 from .lines import use_colour
-from .outcome import ExitCode
+from .outcome import ExitCode, describe
 
 __all__ = ["show_status"]
 
@@ -25,7 +25,7 @@ async def show_status(settings: Settings, job_ids: Sequence[str], *, as_json: bo
     jobs = [result for result in results if isinstance(result, fw.BatchInferenceJob)]
     for job_id, result in zip(job_ids, results, strict=True):
         if isinstance(result, fw.FwBatchError):
-            sys.stderr.write(f"fwbatch: error: {job_id}: {result}\n")
+            sys.stderr.write(f"fwbatch: error: {job_id}: {describe(result)}\n")
         elif isinstance(result, BaseException):
             raise result
     if as_json:

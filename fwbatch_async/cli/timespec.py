@@ -22,7 +22,7 @@ def parse_since(text: str) -> timedelta | fw.Timestamp:
         >>> parse_since("1h30m")
         datetime.timedelta(seconds=5400)
         >>> parse_since("2026-11-22T04:00:00.5Z").ns
-        1795233600500000000
+        1795320000500000000
 
     Raises:
         ValueError: neither form, or an RFC 3339 time without its offset.

@@ -1,0 +1,98 @@
+"""``fwbatch watch``, ``follow`` and ``demo`` in a pseudo-terminal: the live display renders and finishes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from fwbatch_async.emulator import JobSpec, Scenario
+
+from .clikit import FWBATCH, NO_LATE_LINES
+
+pytestmark = pytest.mark.timeout(120)
+
+BAR = "━"  # rich's progress bar
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def spawn(*args: str, env: dict[str, str]) -> pexpect.spawn[str]:
+    return pexpect.spawn(str(FWBATCH), list(args), env=env, encoding="utf-8", dimensions=(40, 140), timeout=60)
+
+
+@pytest.fixture
+def terminal_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIREWORKS_", "NO_COLOR", "FORCE_COLOR"))}
+    return env | {"TERM": "xterm-256color", "PYTHONWARNINGS": "error"}
+
+
+@pytest.fixture
+def served(tmp_path: Path, terminal_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """``fwbatch emulator`` in its own process, 200x real time: two jobs of 10 emulated minutes, one failing."""
+    scenario = Scenario(
+        account="tty-account",
+        seed=5,
+        jobs=[
+            JobSpec(id="tty-ok", requests=3000, ranks=2, duration=600, late=NO_LATE_LINES),
+            JobSpec(id="tty-bad", requests=3000, ranks=2, duration=600, outcome="FAILED", late=NO_LATE_LINES),
+        ],
+    )
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(scenario.to_json()))
+    process = subprocess.Popen(
+        [str(FWBATCH), "emulator", "--port", "0", "--speed", "200", "--scenario", str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=terminal_env | {"PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    exports: dict[str, str] = {}
+    for line in process.stdout:
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").strip().partition("=")
+            exports[name] = value
+        if line.startswith("Press Ctrl-C"):
+            break
+    yield terminal_env | exports
+    process.terminate()
+    process.communicate(timeout=30)
+
+
+def test_watch_shows_live_bars_and_ends_with_the_outcome(served: dict[str, str]) -> None:
+    child = spawn("watch", "tty-ok", "tty-bad", env=served)
+    child.expect("RUNNING")
+    child.expect(BAR)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1  # one job failed
+    screen = ANSI.sub("", child.before or "")
+    assert "COMPLETED" in screen
+    assert "FAILED" in screen
+    assert "Traceback" not in screen
+
+
+def test_ctrl_c_on_a_live_follow_exits_130_and_leaves_a_clean_line(served: dict[str, str]) -> None:
+    child = spawn("follow", "tty-ok", "tty-bad", env=served)
+    child.expect(r"\[tty-(ok|bad)/\d\]")
+    child.expect("jobs: ")  # the status line
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert "Traceback" not in (child.before or "")
+
+
+def test_demo_runs_to_the_end_in_a_terminal(terminal_env: dict[str, str]) -> None:
+    child = spawn("demo", "--speed", "600", env=terminal_env)
+    child.expect("newest log lines")
+    child.expect(BAR)
+    child.expect(r"log lines received, each exactly once")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
