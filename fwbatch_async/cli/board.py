@@ -53,6 +53,13 @@ class _RateColumn(ProgressColumn):
         return Text(f"{speed:,.0f}/s" if speed else "", style="progress.data.speed")
 
 
+class _EtaColumn(TimeRemainingColumn):
+    """Time remaining while the job runs; nothing once it has stopped, however far it got."""
+
+    def render(self, task: Task) -> Text:
+        return Text("") if task.stop_time is not None else super().render(task)
+
+
 class JobBoard:
     """A progress bar a job with its state, counts, failures, rate and ETA; render :attr:`progress`."""
 
@@ -64,7 +71,7 @@ class JobBoard:
             TextColumn("{task.fields[counts]}"),
             TextColumn("{task.fields[failed]}", style="red"),
             _RateColumn(),
-            TimeRemainingColumn(),
+            _EtaColumn(),
             auto_refresh=False,
         )
         self._tasks: dict[str, TaskID] = {}
