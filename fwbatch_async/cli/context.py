@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import attrs
 
 import fwbatch_async as fw
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "check_access"]
 
 
 @attrs.frozen
@@ -34,3 +36,13 @@ class Settings:
             timeout=self.timeout,
             retry=fw.RetryPolicy(max_attempts=self.attempts),
         )
+
+
+async def check_access(client: fw.AsyncClient, job_id: str) -> None:
+    """Read one job before a long follow or watch, so a wrong address or key fails now with one line.
+
+    Once following, the library waits out such failures as weather for as long as the follow lasts. A job that
+    does not exist is left for the follow to report, with the others still followed.
+    """
+    with contextlib.suppress(fw.NotFoundError):
+        await client.get_batch_inference_job(job_id)

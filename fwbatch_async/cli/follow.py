@@ -10,7 +10,7 @@ from typing import Final
 import fwbatch_async as fw
 
 from .board import describe_end, describe_update
-from .context import Settings
+from .context import Settings, check_access
 from .lines import LineWriter
 from .logs import LogSelection
 from .outcome import ExitCode, job_outcome
@@ -73,31 +73,37 @@ async def follow_jobs(
     """Follow every job's log to its end; exit code from the outcomes."""
     ids = list(dict.fromkeys(job_ids))
     status = _Status(ids)
-    async with (
-        settings.client() as client,
-        client.follow_jobs(
+    async with settings.client() as client:
+        await check_access(client, ids[0])
+        events = client.follow_jobs(
             ids,
             last=selection.tail,
             since=selection.since,
             from_start=selection.tail is None and selection.since is None,
             ranks=selection.ranks,
             filter=selection.filter,
-        ) as events,
-    ):
-        async for event in events:
-            if as_json:
-                writer.record(_json_event(event))
-                continue
-            if isinstance(event, fw.LogLine):
-                writer.entry(event.entry, event.job_id)
-            elif isinstance(event, fw.JobUpdate):
-                status.seen(event.job_id, event.state.short_name)
-                if event.changes & {fw.Change.FIRST, fw.Change.STATE, fw.Change.STALLED}:
-                    writer.note(describe_update(event))
-            else:
-                writer.note(describe_end(event))
-            if status.due() or not isinstance(event, fw.LogLine):
-                writer.status(status.text(writer.lines))
-        writer.status(status.text(writer.lines))
-        writer.end_status()
+            lookback=selection.lookback,
+        )
+        async with events:
+            await _show(events, status, writer, as_json=as_json)
     return job_outcome(events.ended.values())
+
+
+async def _show(events: fw.JobEvents, status: _Status, writer: LineWriter, *, as_json: bool) -> None:
+    """Write every event as it comes; the status line counts jobs by state and lines."""
+    async for event in events:
+        if as_json:
+            writer.record(_json_event(event))
+            continue
+        if isinstance(event, fw.LogLine):
+            writer.entry(event.entry, event.job_id)
+        elif isinstance(event, fw.JobUpdate):
+            status.seen(event.job_id, event.state.short_name)
+            if event.changes & {fw.Change.FIRST, fw.Change.STATE, fw.Change.STALLED}:
+                writer.note(describe_update(event))
+        else:
+            writer.note(describe_end(event))
+        if status.due() or not isinstance(event, fw.LogLine):
+            writer.status(status.text(writer.lines))
+    writer.status(status.text(writer.lines))
+    writer.end_status()

@@ -10,7 +10,7 @@ import attrs
 
 import fwbatch_async as fw
 
-from .context import Settings
+from .context import Settings, check_access
 from .lines import LineWriter
 from .outcome import ExitCode, describe, job_outcome
 
@@ -60,6 +60,7 @@ async def show_logs(
     log_id = batch_job_id or job_id
     async with settings.client() as client:
         if follow:
+            await check_access(client, job_id)
             return await _follow(client, job_id, log_id, selection, writer)
         if selection.tail is not None:
             for entry in await client.tail_logs(log_id, selection.tail, ranks=selection.ranks, filter=selection.filter):

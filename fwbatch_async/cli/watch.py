@@ -12,7 +12,7 @@ from rich.live import Live
 import fwbatch_async as fw
 
 from .board import JobBoard, describe_end, describe_update
-from .context import Settings
+from .context import Settings, check_access
 from .jobtable import console_for
 from .lines import use_colour
 from .logs import report_end
@@ -42,6 +42,7 @@ async def watch_jobs(settings: Settings, job_ids: Sequence[str], *, stall_after:
     """Watch every job at once: live bars on a terminal, a line a change elsewhere; exit code from the outcomes."""
     ids = list(dict.fromkeys(job_ids))
     async with settings.client() as client:
+        await check_access(client, ids[0])
         if use_colour(sys.stdout):
             board = JobBoard(ids)
             with Live(

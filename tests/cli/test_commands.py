@@ -195,10 +195,14 @@ async def test_missing_credentials_and_a_wrong_key_are_one_line_each(fwbatch: Fw
     assert wrong.err.count("\n") == 1
 
 
-async def test_an_unreachable_server_is_one_line_and_exit_3(fwbatch: Fwbatch, unused_tcp_port: int) -> None:
-    result = await fwbatch.run(
-        "--base-url", f"http://127.0.0.1:{unused_tcp_port}", "--retries", "1", "status", "done-job"
-    )
+@pytest.mark.parametrize(
+    "command", [["status", "done-job"], ["logs", "-f", "done-job"], ["watch", "done-job"], ["follow", "done-job"]]
+)
+async def test_an_unreachable_server_is_one_line_and_exit_3(
+    fwbatch: Fwbatch, unused_tcp_port: int, command: list[str]
+) -> None:
+    # A follow waits out an outage once it runs; a wrong address before it starts is a mistake to report.
+    result = await fwbatch.run("--base-url", f"http://127.0.0.1:{unused_tcp_port}", "--retries", "1", *command)
     assert result.code == 3
     assert result.err.count("\n") == 1
     assert "check --base-url" in result.err
