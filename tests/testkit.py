@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
@@ -33,3 +33,15 @@ class RecordingClock:
         if self.on_sleep is not None:
             self.on_sleep()
         await asyncio.sleep(0)
+
+
+def read_exports(lines: Iterable[str]) -> dict[str, str]:
+    """The ``export NAME=value`` lines an emulator prints on start, read up to its "Press Ctrl-C" line."""
+    exports: dict[str, str] = {}
+    for line in lines:
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").strip().partition("=")
+            exports[name] = value
+        if line.startswith("Press Ctrl-C"):
+            break
+    return exports

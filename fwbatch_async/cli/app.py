@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import attrs
 import click
 
 from fwbatch_async.emulator.cli import build, run
@@ -123,6 +125,7 @@ def _selection(
 
 
 def _log_options(function: _F) -> _F:
+    """The options that choose lines and how they look, handed to the command as ``selection`` and ``style``."""
     options = [
         click.option("--tail", type=click.IntRange(min=0), help="Start with the last N lines."),
         click.option(
@@ -142,9 +145,38 @@ def _log_options(function: _F) -> _F:
             help="Following: re-read this far behind the newest line, for lines that show up late.",
         ),
     ]
+
+    @functools.wraps(function)
+    def command(
+        *args: Any,
+        tail: int | None,
+        since: str | None,
+        from_start: bool,
+        ranks: Sequence[int],
+        text: str | None,
+        lookback: float,
+        timestamps: bool,
+        as_json: bool,
+        **kwargs: Any,
+    ) -> Any:
+        selection = _selection(tail, since, from_start, ranks, text, lookback)
+        return function(*args, selection=selection, style=_LineStyle(timestamps, as_json), **kwargs)
+
     for option in reversed(options):
-        function = option(function)
-    return function
+        command = option(command)
+    return cast("_F", command)
+
+
+@attrs.frozen
+class _LineStyle:
+    """How log lines are written: with their times or not, as text or JSON."""
+
+    timestamps: bool
+    as_json: bool
+
+    def writer(self, *, show_job: bool = False) -> LineWriter:
+        colour = use_colour(sys.stdout)
+        return LineWriter(sys.stdout, colour=colour, timestamps=self.timestamps, json=self.as_json, show_job=show_job)
 
 
 @main.command(epilog=_EXIT_CODES)
@@ -157,14 +189,8 @@ def logs(
     settings: Settings,
     job: str,
     follow: bool,
-    tail: int | None,
-    since: str | None,
-    from_start: bool,
-    ranks: Sequence[int],
-    text: str | None,
-    timestamps: bool,
-    as_json: bool,
-    lookback: float,
+    selection: LogSelection,
+    style: _LineStyle,
     batch_job_id: str | None,
 ) -> None:
     """Print a job's log, oldest first; with -f, follow it like tail -f until the job finishes.
@@ -179,8 +205,7 @@ def logs(
       fwbatch logs nightly-eval --filter ERROR --timestamps
       fwbatch logs nightly-eval --json | jq -r .message
     """
-    selection = _selection(tail, since, from_start, ranks, text, lookback)
-    writer = LineWriter(sys.stdout, colour=use_colour(sys.stdout), timestamps=timestamps, json=as_json)
+    writer = style.writer()
     _finish(run_command(show_logs(settings, job, selection, writer, follow=follow, batch_job_id=batch_job_id)))
 
 
@@ -213,14 +238,8 @@ def watch(settings: Settings, jobs: Sequence[str], stall_after: float | None) ->
 def follow(
     settings: Settings,
     jobs: Sequence[str],
-    tail: int | None,
-    since: str | None,
-    from_start: bool,
-    ranks: Sequence[int],
-    text: str | None,
-    timestamps: bool,
-    as_json: bool,
-    lookback: float,
+    selection: LogSelection,
+    style: _LineStyle,
 ) -> None:
     """Follow the logs of many jobs in one stream, [job/rank] before each line, until every job has finished.
 
@@ -232,9 +251,7 @@ def follow(
       fwbatch follow shard-1 shard-2 shard-3
       fwbatch follow shard-1 shard-2 --tail 0 --filter ERROR
     """
-    selection = _selection(tail, since, from_start, ranks, text, lookback)
-    writer = LineWriter(sys.stdout, colour=use_colour(sys.stdout), timestamps=timestamps, json=as_json, show_job=True)
-    _finish(run_command(follow_jobs(settings, jobs, selection, writer, as_json=as_json)))
+    _finish(run_command(follow_jobs(settings, jobs, selection, style.writer(show_job=True), as_json=style.as_json)))
 
 
 @main.command()

@@ -75,15 +75,7 @@ async def follow_jobs(
     status = _Status(ids)
     async with settings.client() as client:
         await check_access(client, ids[0])
-        events = client.follow_jobs(
-            ids,
-            last=selection.tail,
-            since=selection.since,
-            from_start=selection.tail is None and selection.since is None,
-            ranks=selection.ranks,
-            filter=selection.filter,
-            lookback=selection.lookback,
-        )
+        events = client.follow_jobs(ids, **selection.follow_arguments())
         async with events:
             await _show(events, status, writer, as_json=as_json)
     return job_outcome(events.ended.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -29,6 +30,17 @@ class LogSelection:
     ranks: Sequence[int] | None = None
     filter: str | None = None
     lookback: float = 10.0
+
+    def follow_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of ``follow_job``/``follow_jobs`` for this selection (all lines when none given)."""
+        return {
+            "last": self.tail,
+            "since": self.since,
+            "from_start": self.tail is None and self.since is None,
+            "ranks": self.ranks,
+            "filter": self.filter,
+            "lookback": self.lookback,
+        }
 
     def start_time(self) -> fw.Timestamp | datetime | None:
         """The lower bound for a one-off read (``since`` as a time)."""
@@ -81,16 +93,7 @@ async def show_logs(
 async def _follow(
     client: fw.AsyncClient, job_id: str, log_id: str, selection: LogSelection, writer: LineWriter
 ) -> ExitCode:
-    async with client.follow_job(
-        job_id,
-        log_id,
-        last=selection.tail,
-        since=selection.since,
-        from_start=selection.tail is None and selection.since is None,
-        ranks=selection.ranks,
-        filter=selection.filter,
-        lookback=selection.lookback,
-    ) as events:
+    async with client.follow_job(job_id, log_id, **selection.follow_arguments()) as events:
         async for event in events:
             if isinstance(event, fw.LogLine):
                 writer.entry(event.entry)

@@ -8,6 +8,7 @@ import shlex
 import signal
 
 import pytest
+from testkit import read_exports
 
 from fwbatch_async.emulator import Emulator, ManualClock
 
@@ -51,11 +52,10 @@ async def test_ctrl_c_while_following_exits_130_without_a_traceback(
 async def test_the_emulator_command_serves_until_ctrl_c(fwbatch: Fwbatch) -> None:
     emulator = await fwbatch.start("emulator", "--port", "0", "--scenario", "small", "--api-key", "local-key")
     assert emulator.stdout is not None
-    exports: dict[str, str] = {}
-    while not (line := (await emulator.stdout.readline()).decode()).startswith("Press Ctrl-C"):
-        if line.startswith("export "):
-            name, _, value = line.removeprefix("export ").strip().partition("=")
-            exports[name] = value
+    printed = [(await emulator.stdout.readline()).decode()]
+    while not printed[-1].startswith("Press Ctrl-C"):
+        printed.append((await emulator.stdout.readline()).decode())
+    exports = read_exports(printed)
     try:
         status = await fwbatch.run("status", "job-1", "--json", **exports)
     finally:

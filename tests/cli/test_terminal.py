@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from testkit import read_exports
 
 from fwbatch_async.emulator import JobSpec, Scenario
 
@@ -52,13 +53,7 @@ def served(tmp_path: Path, terminal_env: dict[str, str]) -> Iterator[dict[str, s
         env=terminal_env | {"PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
-    exports: dict[str, str] = {}
-    for line in process.stdout:
-        if line.startswith("export "):
-            name, _, value = line.removeprefix("export ").strip().partition("=")
-            exports[name] = value
-        if line.startswith("Press Ctrl-C"):
-            break
+    exports = read_exports(process.stdout)
     yield terminal_env | exports
     process.terminate()
     process.communicate(timeout=30)

@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from testkit import read_exports
 
 from fwbatch_async.emulator import JobSpec, Scenario
 
@@ -26,14 +27,7 @@ def start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
-    exports: dict[str, str] = {}
-    for line in process.stdout:
-        if line.startswith("export "):
-            name, _, value = line.removeprefix("export ").strip().partition("=")
-            exports[name] = value
-        if line.startswith("Press Ctrl-C"):
-            break
-    return process, exports
+    return process, read_exports(process.stdout)
 
 
 def get(url: str, key: str | None) -> tuple[int, dict[str, object]]:
