@@ -2,4 +2,4 @@
 
 from fwbatch_async.cli.app import main
 
-main()
+main(prog_name="fwbatch")
