@@ -15,7 +15,7 @@ import anyio
 from yarl import URL
 
 from ._core.budget import RECHECK_AFTER, THROTTLE_STATUSES, AdaptiveRate
-from ._core.errors import APIStatusError, FwBatchError, JobFailedError
+from ._core.errors import APIStatusError, FwBatchError, JobFailedError, redact
 from ._core.follow import FollowCursor, WindowSettings, message_digest
 from ._core.jobs import WATCH_FIELDS, WATCH_POLL, JobUpdate, failure_message
 from ._core.models import BatchInferenceJob, JobListPage, LogEntry, LogPage
@@ -245,10 +245,8 @@ class AsyncClient:
         return self._transport
 
     def _redact(self, error: FwBatchError) -> None:
-        """Blank the API key out of a server message that echoes it."""
-        if isinstance(error, APIStatusError) and self._secret.value in error.message:
-            error.message = error.message.replace(self._secret.value, "<hidden>")
-            error.args = (error.message,)
+        """Blank the API key out of a server's answer that echoes it (message, details, anything)."""
+        redact(error, self._secret.value)
 
     async def _take_turn(self, budget: AdaptiveRate) -> None:
         """Wait for this send's turn in ``budget``, asking again at least every ``RECHECK_AFTER`` seconds."""

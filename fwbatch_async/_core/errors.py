@@ -49,6 +49,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "WaitTimeoutError",
+    "redact",
 ]
 
 GRPC_CODE_NAMES: Final[Mapping[int, str]] = {
@@ -75,6 +76,33 @@ GRPC_CODE_NAMES: Final[Mapping[int, str]] = {
 
 class FwBatchError(Exception):
     """Base of every error this package raises on purpose (bad arguments raise ``ValueError`` instead)."""
+
+
+_HIDDEN: Final = "<hidden>"
+
+
+def _scrubbed(value: object, secret: str) -> object:
+    if isinstance(value, str):
+        return value.replace(secret, _HIDDEN)
+    if isinstance(value, Mapping):
+        return {_scrubbed(k, secret): _scrubbed(v, secret) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_scrubbed(item, secret) for item in value)
+    return value
+
+
+def redact(error: FwBatchError, secret: str) -> None:
+    """Replace ``secret`` with ``<hidden>`` everywhere in ``error``: its args and attributes, nested ones included.
+
+    A server may echo the credential it was sent (in a message, a detail's metadata, a reason); this runs on every
+    error the client raises, so no ``str``, ``repr`` or traceback of it can show the key.
+    """
+    if not secret:
+        return
+    error.args = tuple(_scrubbed(arg, secret) for arg in error.args)
+    for name, value in list(vars(error).items()):
+        if not name.startswith("__"):
+            setattr(error, name, _scrubbed(value, secret))
 
 
 class APIConnectionError(FwBatchError):
