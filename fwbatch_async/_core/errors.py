@@ -25,6 +25,7 @@ bad arguments, which are raised before anything is sent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -79,6 +80,14 @@ class FwBatchError(Exception):
 
 
 _HIDDEN: Final = "<hidden>"
+_SHOWN_LENGTH: Final = 1000
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Server text made safe to print: control characters (terminal escapes) escaped, the length bounded."""
+    shown = _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text[:_SHOWN_LENGTH])
+    return shown if len(text) <= _SHOWN_LENGTH else f"{shown}... ({len(text) - _SHOWN_LENGTH} more characters)"
 
 
 def _scrubbed(value: object, secret: str) -> object:
@@ -170,7 +179,8 @@ class APIStatusError(FwBatchError):
         if self.url:
             notes.append(self.url)
         tail = f" ({'; '.join(notes)})" if notes else ""
-        return f"{head}: {self.message}{tail}"
+        # What the server said stays whole in the attributes; printed, it is bounded and cannot drive a terminal.
+        return f"{_printable(head)}: {_printable(self.message)}{_printable(tail)}"
 
 
 class BadRequestError(APIStatusError):
