@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 
 import fwbatch_async as fw
@@ -213,6 +214,9 @@ def test_a_bad_client_setting_raises_value_error_naming_it(case: str, kwargs: di
 
 async def test_good_edge_values_are_accepted(emulator: Emulator[ManualClock]) -> None:
     """The limits themselves are valid: the checks above refuse only what is out of range."""
+    for timeout in (1, 0.001, aiohttp.ClientTimeout(total=5)):
+        async with fw.AsyncClient(api_key="k", base_url=emulator.base_url, timeout=timeout) as timed:
+            await timed.get_batch_inference_job(f"accounts/{emulator.account_id}/batchInferenceJobs/job-1")
     async with fw.AsyncClient(api_key="k", account_id=emulator.account_id, base_url=emulator.base_url) as client:
         await client.get_batch_job_logs("job-1", page_size=10_000, ranks=[0, 2**31 - 1])
         await client.get_batch_job_logs(f"accounts/{emulator.account_id}/batchJobs/job-1", page_size=1)
