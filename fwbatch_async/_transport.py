@@ -60,8 +60,12 @@ class Transport:
         self._timeout = timeout
         self._max_connections = max_connections
         self._allow_insecure_http = allow_insecure_http
+        self._closed = False
 
     def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            # A request that started before aclose() must not open a new session nobody would close.
+            raise RuntimeError("this AsyncClient is closed")
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
@@ -72,6 +76,7 @@ class Transport:
 
     async def aclose(self) -> None:
         """Close the session if this transport created it; a lent session stays open for its owner."""
+        self._closed = True
         session, self._session = self._session, None
         if session is not None and session is not self._lent:
             await session.close()
@@ -96,9 +101,9 @@ class Transport:
             APITimeoutError: no complete response within the timeout.
             APIConnectionError: no complete HTTP response (refused, reset, cut-off body, bad redirect).
         """
-        session = self._get_session()
         target = URL(url, encoded=True)
         for _ in range(_MAX_REDIRECTS + 1):
+            session = self._get_session()  # again after a redirect: the client may have been closed meanwhile
             try:
                 async with session.get(target, headers=headers, allow_redirects=False) as response:
                     body = await response.read()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import random
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import aclosing
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ import anyio
 from yarl import URL
 
 from ._core.budget import RECHECK_AFTER, THROTTLE_STATUSES, AdaptiveRate
-from ._core.errors import APIStatusError, FwBatchError, JobFailedError
+from ._core.errors import APIStatusError, FwBatchError, JobFailedError, redact
 from ._core.follow import FollowCursor, WindowSettings, message_digest
 from ._core.jobs import WATCH_FIELDS, WATCH_POLL, JobUpdate, failure_message
 from ._core.models import BatchInferenceJob, JobListPage, LogEntry, LogPage
@@ -83,6 +84,32 @@ def _check_api_key(api_key: str | None) -> str:
     return api_key
 
 
+def _check_seconds(name: str, value: object) -> None:
+    """Refuse a duration that is not a positive number of seconds (NaN, 0, negative, a string, a bool)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
+        raise ValueError(f"{name} must be positive seconds, got {value!r}")
+
+
+def _check_timeout(timeout: object) -> None:
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        _check_seconds("timeout", timeout)
+        return
+    # A ClientTimeout can only exist if its caller imported aiohttp, so looking it up costs no import.
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is None or not isinstance(timeout, aiohttp.ClientTimeout):
+        raise ValueError(f"timeout must be positive seconds or an aiohttp.ClientTimeout, got {timeout!r}")
+
+
+def _job_ids(job_ids: Iterable[str]) -> list[str]:
+    """The ids given, each once, in order; a lone string (which would be iterated by character) is refused."""
+    if isinstance(job_ids, str):
+        raise TypeError(f"job_ids must be a list of ids, not the single string {job_ids[:80]!r}")
+    ids = list(dict.fromkeys(job_ids))
+    if not ids:
+        raise ValueError("job_ids must not be empty")
+    return ids
+
+
 def _check_base_url(base_url: str, *, allow_insecure_http: bool) -> str:
     from ._transport import is_loopback_host  # noqa: PLC0415 - defers importing aiohttp
 
@@ -113,7 +140,7 @@ class AsyncClient:
             (``accounts/{account}/batchInferenceJobs/{id}``) carry their own.
         base_url: default ``$FIREWORKS_BASE_URL`` or ``https://api.fireworks.ai``. Plain ``http://`` is refused
             for hosts other than loopback unless ``allow_insecure_http`` is set.
-        timeout: seconds for one attempt of one request (or an ``aiohttp.ClientTimeout``).
+        timeout: positive seconds for one attempt of one request (or an ``aiohttp.ClientTimeout``).
         retry: how failed requests are retried; see :class:`RetryPolicy`.
         max_in_flight: the most requests this client has in flight at once.
         adaptive_rate: share one adaptive request rate among everything this client sends (default): unlimited
@@ -150,8 +177,7 @@ class AsyncClient:
             check_account_id(account)
         if type(max_in_flight) is not int or max_in_flight < 1:
             raise ValueError(f"max_in_flight must be a positive int, got {max_in_flight!r}")
-        if isinstance(timeout, (int, float)) and not timeout > 0:
-            raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
+        _check_timeout(timeout)
         self._base_url = _check_base_url(
             base_url or os.environ.get("FIREWORKS_BASE_URL") or DEFAULT_BASE_URL,
             allow_insecure_http=allow_insecure_http,
@@ -245,10 +271,8 @@ class AsyncClient:
         return self._transport
 
     def _redact(self, error: FwBatchError) -> None:
-        """Blank the API key out of a server message that echoes it."""
-        if isinstance(error, APIStatusError) and self._secret.value in error.message:
-            error.message = error.message.replace(self._secret.value, "<hidden>")
-            error.args = (error.message,)
+        """Blank the API key out of a server's answer that echoes it (message, details, anything)."""
+        redact(error, self._secret.value)
 
     async def _take_turn(self, budget: AdaptiveRate) -> None:
         """Wait for this send's turn in ``budget``, asking again at least every ``RECHECK_AFTER`` seconds."""
@@ -699,8 +723,7 @@ class AsyncClient:
     def _watch(
         self, job_id: str, settings: WatchSettings, read_mask: str | Iterable[str] | None
     ) -> AsyncGenerator[JobUpdate]:
-        if settings.stall_after is not None and not settings.stall_after > 0:
-            raise ValueError(f"stall_after must be positive seconds, got {settings.stall_after!r}")
+        _check_seconds("stall_after", settings.stall_after)
         request = job_request(job_id, self._account_id, read_mask=read_mask)
         return watch_job(
             lambda: self._call(request, BatchInferenceJob),
@@ -741,8 +764,7 @@ class AsyncClient:
             ...     job = await client.wait_for_job("my-job", timeout=3600)
             ...     print(job.output_dataset_id)
         """
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
+        _check_seconds("timeout", timeout)
         settings = WatchSettings(poll or WATCH_POLL, stall_after=stall_after, timeout=timeout)
         async with aclosing(self._watch(job_id, settings, WATCH_FIELDS)) as updates:
             async for _ in updates:
@@ -828,6 +850,11 @@ class AsyncClient:
             stall_after: report a job RUNNING this long without progress as stalled (an update with
                 :attr:`Change.STALLED`; the job is still followed).
 
+        Raises:
+            ValueError: when called, before anything is sent: an id is malformed, ``job_ids`` is empty, or a
+                setting is out of range. A job given twice is followed once.
+            TypeError: ``job_ids`` is a single string (which would be followed character by character).
+
         Example:
             >>> async def follow_all(client: AsyncClient, ids: list[str]) -> None:
             ...     async with client.follow_jobs(ids) as events:
@@ -836,7 +863,8 @@ class AsyncClient:
             ...                 print(event.job_id, event.entry.message)
         """
         mapping = dict(batch_job_ids or {})
-        targets = [JobTarget(job_id, mapping.get(job_id, job_id)) for job_id in job_ids]
+        targets = [JobTarget(job_id, mapping.get(job_id, job_id)) for job_id in _job_ids(job_ids)]
+        _check_seconds("stall_after", stall_after)
         for target in targets:  # every id is checked before anything is sent
             job_request(target.job_id, self._account_id)
             self._log_query(
@@ -861,6 +889,7 @@ class AsyncClient:
                 lookback=lookback,
             )
 
+        open_logs(targets[0].batch_job_id)  # checks the settings every log shares (start, ranks, filter, lookback) now
         return JobEvents(
             targets, open_watch=lambda job_id: self._watch(job_id, settings, WATCH_FIELDS), open_logs=open_logs
         )
@@ -884,6 +913,9 @@ class AsyncClient:
             stall_after: treat a job running this long without progress as an error.
 
         Raises:
+            ValueError: before anything is sent: an id is malformed, ``job_ids`` is empty, or
+                ``timeout``/``stall_after`` is not positive seconds.
+            TypeError: ``job_ids`` is a single string.
             ExceptionGroup: of :class:`JobFailedError`, :class:`WaitTimeoutError`, :class:`JobStalledError`,
                 :class:`NotFoundError`..., one per job that did not finish as asked, after all have been waited for.
 
@@ -892,7 +924,9 @@ class AsyncClient:
             ...     jobs = await client.wait_for_jobs(["shard-1", "shard-2"], raise_on_failure=False)
             ...     print({job_id: job.state.short_name for job_id, job in jobs.items()})
         """
-        ids = list(dict.fromkeys(job_ids))
+        ids = _job_ids(job_ids)
+        _check_seconds("timeout", timeout)
+        _check_seconds("stall_after", stall_after)
         for job_id in ids:
             job_request(job_id, self._account_id)
         results: dict[str, BatchInferenceJob] = {}

@@ -25,6 +25,7 @@ bad arguments, which are raised before anything is sent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -49,6 +50,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "WaitTimeoutError",
+    "redact",
 ]
 
 GRPC_CODE_NAMES: Final[Mapping[int, str]] = {
@@ -75,6 +77,41 @@ GRPC_CODE_NAMES: Final[Mapping[int, str]] = {
 
 class FwBatchError(Exception):
     """Base of every error this package raises on purpose (bad arguments raise ``ValueError`` instead)."""
+
+
+_HIDDEN: Final = "<hidden>"
+_SHOWN_LENGTH: Final = 1000
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Server text made safe to print: control characters (terminal escapes) escaped, the length bounded."""
+    shown = _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text[:_SHOWN_LENGTH])
+    return shown if len(text) <= _SHOWN_LENGTH else f"{shown}... ({len(text) - _SHOWN_LENGTH} more characters)"
+
+
+def _scrubbed(value: object, secret: str) -> object:
+    if isinstance(value, str):
+        return value.replace(secret, _HIDDEN)
+    if isinstance(value, Mapping):
+        return {_scrubbed(k, secret): _scrubbed(v, secret) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_scrubbed(item, secret) for item in value)
+    return value
+
+
+def redact(error: FwBatchError, secret: str) -> None:
+    """Replace ``secret`` with ``<hidden>`` everywhere in ``error``: its args and attributes, nested ones included.
+
+    A server may echo the credential it was sent (in a message, a detail's metadata, a reason); this runs on every
+    error the client raises, so no ``str``, ``repr`` or traceback of it can show the key.
+    """
+    if not secret:
+        return
+    error.args = tuple(_scrubbed(arg, secret) for arg in error.args)
+    for name, value in list(vars(error).items()):
+        if not name.startswith("__"):
+            setattr(error, name, _scrubbed(value, secret))
 
 
 class APIConnectionError(FwBatchError):
@@ -142,7 +179,8 @@ class APIStatusError(FwBatchError):
         if self.url:
             notes.append(self.url)
         tail = f" ({'; '.join(notes)})" if notes else ""
-        return f"{head}: {self.message}{tail}"
+        # What the server said stays whole in the attributes; printed, it is bounded and cannot drive a terminal.
+        return f"{_printable(head)}: {_printable(self.message)}{_printable(tail)}"
 
 
 class BadRequestError(APIStatusError):

@@ -18,6 +18,7 @@ from fwbatch_async import (
     RateLimitError,
     ServerError,
 )
+from fwbatch_async._core.errors import redact
 from fwbatch_async._core.requests import job_request, log_query
 from fwbatch_async._core.responses import RawResponse, read_response
 
@@ -178,3 +179,23 @@ def test_deeply_nested_json_is_an_invalid_response_not_a_crash() -> None:
     body = b'{"extra": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     with pytest.raises(InvalidResponseError):
         read_response(JOB, response(200, body), BatchInferenceJob, now=NOW)
+
+
+def test_redact_hides_a_secret_everywhere_in_an_error() -> None:
+    secret = "fw-abc123"
+    error = error_of(
+        response(
+            401,
+            {
+                "code": 16,
+                "message": f"bad key {secret}",
+                "details": [{"reason": secret, "metadata": {secret: [secret]}}],
+            },
+            x_request_id=f"id-{secret}",
+        )
+    )
+    redact(error, secret)
+    assert secret not in repr((str(error), repr(error), error.args, vars(error)))
+    assert error.message == "bad key <hidden>"
+    assert error.details == ({"reason": "<hidden>", "metadata": {"<hidden>": ["<hidden>"]}},)
+    assert isinstance(error, AuthenticationError)
