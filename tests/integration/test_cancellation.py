@@ -53,7 +53,7 @@ async def follow_logs(client: fw.AsyncClient) -> None:
 
 
 async def watch_job(client: fw.AsyncClient) -> None:
-    async with contextlib.aclosing(client.watch_job("job-2")) as updates:  # type: ignore[type-var]
+    async with contextlib.aclosing(client.watch_job("job-2")) as updates:
         async for _ in updates:
             pass
 
