@@ -50,6 +50,13 @@ __all__ = ["DEFAULT_BASE_URL", "AsyncClient"]
 T = TypeVar("T")
 
 DEFAULT_BASE_URL: Final = "https://api.fireworks.ai"
+"""Where the client sends requests unless ``base_url=`` or ``FIREWORKS_BASE_URL`` says otherwise.
+
+Example:
+    Pointing a client at the local emulator instead::
+
+        client = fw.AsyncClient(api_key="emulator-key", base_url="http://127.0.0.1:8080")
+"""
 _LOG = logging.getLogger(__name__)
 _DIRECTIONS: Final = ("forward", "backward")
 

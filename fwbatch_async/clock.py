@@ -44,7 +44,12 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The real clock: :func:`time.time_ns`, :func:`time.monotonic` and :func:`asyncio.sleep`."""
+    """The real clock: :func:`time.time_ns`, :func:`time.monotonic` and :func:`asyncio.sleep`.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> client = fw.AsyncClient(api_key="fw-...", clock=fw.SystemClock())  # the default; tests pass their own
+    """
 
     def time_ns(self) -> int:
         """Wall-clock time, nanoseconds since the Unix epoch (UTC)."""

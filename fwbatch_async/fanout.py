@@ -51,6 +51,16 @@ class JobEvents:
     :class:`~fwbatch_async.JobUpdate` and, last for each job, :class:`~fwbatch_async.JobEnded`. Iteration ends
     when every job added so far has ended. Leaving the block early (``break``, an exception in its body,
     cancellation) stops every task; an exception in the body propagates unchanged.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def follow(client: fw.AsyncClient) -> None:
+        ...     async with client.follow_jobs(["job-a"]) as events:
+        ...         events.add("job-b")  # more jobs, while it runs
+        ...         async for event in events:
+        ...             if isinstance(event, fw.JobEnded):
+        ...                 print(event.job_id, event.succeeded)
+        ...     print(sorted(events.ended))
     """
 
     def __init__(self, targets: Iterable[JobTarget], *, open_watch: OpenWatch, open_logs: OpenLogs | None) -> None:

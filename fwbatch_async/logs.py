@@ -104,6 +104,17 @@ class FollowLogs:
     ``break``, by an exception or by cancellation) stops the follow; it holds no task and no connection of its
     own between requests. Entries come oldest first, except that an entry which became visible late is delivered
     when it is found, after newer ones (:attr:`FollowStats.late_entries` counts them).
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def resume(client: fw.AsyncClient, saved: str | None) -> str:
+        ...     start = {"cursor": saved} if saved else {"last": 10}
+        ...     async with client.follow_logs("my-job", **start) as logs:
+        ...         async for entry in logs:
+        ...             print(entry.message)
+        ...             if entry.message.startswith("Batch inference job completed"):
+        ...                 break
+        ...     return logs.cursor.to_json()
     """
 
     def __init__(

@@ -35,7 +35,13 @@ class _OpenEnum(enum.StrEnum):
 
 
 class StateCategory(enum.Enum):
-    """What a :class:`JobState` means for someone waiting on the job (fireworks-api.md §2)."""
+    """What a :class:`JobState` means for someone waiting on the job (fireworks-api.md §2).
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> fw.JobState.EXPIRED.category is fw.StateCategory.PARTIAL
+        True
+    """
 
     SUCCESS = "success"
     """Finished, and every request was processed."""
@@ -199,7 +205,13 @@ _CATEGORIES: dict[str, StateCategory] = {
 
 
 class Precision(_OpenEnum):
-    """The precision a model is served with; unknown values are kept like unknown job states."""
+    """The precision a model is served with; unknown values are kept like unknown job states.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> fw.Precision("FP8").is_known, fw.Precision("FP3").is_known  # an unknown value is kept, not an error
+        (True, False)
+    """
 
     UNSPECIFIED = "PRECISION_UNSPECIFIED"
     FP16 = "FP16"

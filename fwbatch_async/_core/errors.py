@@ -76,7 +76,16 @@ GRPC_CODE_NAMES: Final[Mapping[int, str]] = {
 
 
 class FwBatchError(Exception):
-    """Base of every error this package raises on purpose (bad arguments raise ``ValueError`` instead)."""
+    """Base of every error this package raises on purpose (bad arguments raise ``ValueError`` instead).
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def job_state(client: fw.AsyncClient, job_id: str) -> str:
+        ...     try:
+        ...         return (await client.get_batch_inference_job(job_id)).state.short_name
+        ...     except fw.FwBatchError as error:  # anything the client raises on purpose
+        ...         return f"unknown ({error})"
+    """
 
 
 _HIDDEN: Final = "<hidden>"
@@ -119,6 +128,11 @@ class APIConnectionError(FwBatchError):
 
     Attributes:
         url: the URL that was requested (it never contains the API key).
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> issubclass(fw.APITimeoutError, fw.APIConnectionError)  # a timeout is a connection that gave no answer
+        True
     """
 
     def __init__(self, message: str, *, url: str = "") -> None:
@@ -131,7 +145,12 @@ class APIConnectionError(FwBatchError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The request took longer than the client's timeout."""
+    """The request took longer than the client's timeout.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> client = fw.AsyncClient(api_key="fw-...", timeout=5.0)  # raised when a request takes longer than 5 s
+    """
 
 
 class APIStatusError(FwBatchError):
@@ -147,6 +166,14 @@ class APIStatusError(FwBatchError):
         request_id: the request id the server sent in a header, if any; quote it to Fireworks support.
         retry_after: seconds the server asked to wait before retrying, if it said.
         url: the URL that was requested (it never contains the API key).
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def show(client: fw.AsyncClient) -> None:
+        ...     try:
+        ...         await client.get_batch_inference_job("my-job")
+        ...     except fw.APIStatusError as error:
+        ...         print(error.status, error.code, error.message, error.request_id)
     """
 
     def __init__(
@@ -184,31 +211,85 @@ class APIStatusError(FwBatchError):
 
 
 class BadRequestError(APIStatusError):
-    """400: the server rejected the request's parameters (or an expired page token)."""
+    """400: the server rejected the request's parameters (or an expired page token).
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> fw.BadRequestError.__mro__[1].__name__  # never retried: asking again cannot change the answer
+        'APIStatusError'
+    """
 
 
 class AuthenticationError(APIStatusError):
-    """401: the API key is missing, wrong or revoked."""
+    """401: the API key is missing, wrong or revoked.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def check_key(client: fw.AsyncClient) -> bool:
+        ...     try:
+        ...         await client.get_batch_inference_job("any-job")
+        ...     except fw.AuthenticationError:
+        ...         return False
+        ...     except fw.NotFoundError:
+        ...         return True  # the key was accepted; the job just does not exist
+        ...     return True
+    """
 
 
 class PermissionDeniedError(APIStatusError):
-    """403: the API key may not read this account or job."""
+    """403: the API key may not read this account or job.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> issubclass(fw.PermissionDeniedError, fw.APIStatusError)
+        True
+    """
 
 
 class NotFoundError(APIStatusError):
-    """404: no such account or job."""
+    """404: no such account or job.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def exists(client: fw.AsyncClient, job_id: str) -> bool:
+        ...     try:
+        ...         await client.get_batch_inference_job(job_id)
+        ...     except fw.NotFoundError:
+        ...         return False
+        ...     return True
+    """
 
 
 class ConflictError(APIStatusError):
-    """409: the request conflicts with the resource's state."""
+    """409: the request conflicts with the resource's state.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> issubclass(fw.ConflictError, fw.APIStatusError)
+        True
+    """
 
 
 class RateLimitError(APIStatusError):
-    """429: the server is throttling this client; see :attr:`retry_after`."""
+    """429: the server is throttling this client; see :attr:`retry_after`.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def read(client: fw.AsyncClient) -> None:
+        ...     try:
+        ...         await client.get_batch_inference_job("my-job")
+        ...     except fw.RateLimitError as error:  # still throttled after every retry
+        ...         print("the server asks to wait", error.retry_after, "s")
+    """
 
 
 class ServerError(APIStatusError):
-    """5xx: the server or a gateway in front of it failed."""
+    """5xx: the server or a gateway in front of it failed.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> patient = fw.RetryPolicy(max_attempts=10)  # 5xx are retried; raised once the attempts run out
+    """
 
 
 class InvalidResponseError(FwBatchError):
@@ -221,6 +302,11 @@ class InvalidResponseError(FwBatchError):
         transient: ``True`` when the body was not JSON at all (typically cut short in transit), so asking again
             may help; ``False`` when it was JSON of the wrong shape.
         url: the URL that was requested.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> issubclass(fw.InvalidResponseError, fw.APIStatusError)  # a 2xx of the wrong shape, not an error status
+        False
     """
 
     def __init__(self, endpoint: str, problem: str, *, status: int = 200, transient: bool, url: str = "") -> None:
@@ -242,6 +328,14 @@ class JobError(FwBatchError):
     Attributes:
         job: the job as last read (``None`` only if it was never read).
         job_id: the job's id.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def wait(client: fw.AsyncClient) -> None:
+        ...     try:
+        ...         await client.wait_for_job("my-job", timeout=3600)
+        ...     except fw.JobError as error:  # failed, stalled or timed out
+        ...         print(error.job_id, error.job.state.short_name if error.job else "never read")
     """
 
     def __init__(self, message: str, *, job_id: str, job: BatchInferenceJob | None) -> None:
@@ -255,6 +349,12 @@ class JobFailedError(JobError):
     """The job finished without success: failed, expired, cancelled, or was deleted.
 
     The message includes the job's final state and its status message (the server's reason).
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def outcome(client: fw.AsyncClient) -> str:
+        ...     job = await client.wait_for_job("my-job", raise_on_failure=False)  # no JobFailedError: look yourself
+        ...     return job.state.short_name  # COMPLETED, FAILED, EXPIRED, ...
     """
 
 
@@ -263,6 +363,14 @@ class JobStalledError(JobError):
 
     Attributes:
         stalled_for: seconds since the job last made progress.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def wait(client: fw.AsyncClient) -> None:
+        ...     try:
+        ...         await client.wait_for_job("my-job", stall_after=900)
+        ...     except fw.JobStalledError as error:
+        ...         print("no progress for", error.stalled_for, "s")
     """
 
     def __init__(self, message: str, *, job_id: str, job: BatchInferenceJob | None, stalled_for: float) -> None:
@@ -275,6 +383,12 @@ class WaitTimeoutError(JobError):
 
     Attributes:
         timeout: the timeout, in seconds.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> error = fw.WaitTimeoutError("my-job not finished after 600 s", job_id="my-job", job=None, timeout=600.0)
+        >>> isinstance(error, fw.JobError), error.timeout  # what wait_for_job(..., timeout=600) raises
+        (True, 600.0)
     """
 
     def __init__(self, message: str, *, job_id: str, job: BatchInferenceJob | None, timeout: float) -> None:

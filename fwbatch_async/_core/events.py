@@ -14,7 +14,14 @@ __all__ = ["JobEnded", "JobEvent", "LogLine"]
 
 @attrs.frozen(slots=True)
 class LogLine:
-    """A line of a job's log."""
+    """A line of a job's log.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> entry = fw.LogEntry(log_time=fw.Timestamp.parse("2026-01-02T03:04:05Z"), rank=1, message="done")
+        >>> fw.LogLine(job_id="my-job", entry=entry).entry.message
+        'done'
+    """
 
     job_id: str
     """The batch inference job the line belongs to."""
@@ -47,4 +54,14 @@ class JobEnded:
 
 
 JobEvent = LogLine | JobUpdate | JobEnded
-"""Anything a job stream yields; every event says which job it is about (``job_id``)."""
+"""Anything a job stream yields; every event says which job it is about (``job_id``).
+
+Example:
+    One ``match`` handles every kind::
+
+        async for event in events:
+            match event:
+                case fw.LogLine(job_id=job_id, entry=entry): print(job_id, entry.message)
+                case fw.JobUpdate(job_id=job_id, state=state): print(job_id, state.short_name)
+                case fw.JobEnded(job_id=job_id): print(job_id, "ended")
+"""

@@ -89,6 +89,14 @@ class FollowStats:
         window_overflows: times the window outgrew its hard cap and its oldest keys were dropped.
         failures: requests that failed after every retry; the follower waited and went on.
         token_restarts: reads restarted because the server rejected a page token.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def follow(client: fw.AsyncClient) -> None:
+        ...     async with client.follow_logs("my-job") as logs:
+        ...         async for _entry in logs:
+        ...             if logs.stats.possibly_missed:
+        ...                 print("some lines arrived later than the lookback")
     """
 
     entries_delivered: int = 0

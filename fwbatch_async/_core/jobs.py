@@ -26,11 +26,25 @@ WATCH_POLL: Final = PollPolicy(min_interval=1.0, max_interval=10.0, backoff=1.5,
 
 A running job publishes progress every few seconds, so it is read about that often; a pending or idle job backs off
 to one read every 10 s.
+
+Example:
+    A watch that reads a busy job more often (``poll=`` of :meth:`~fwbatch_async.AsyncClient.watch_job`)::
+
+        eager = attrs.evolve(fw.WATCH_POLL, max_interval=2.0)
+        async for update in client.watch_job("my-job", poll=eager): ...
 """
 
 
 class Change(enum.Enum):
-    """What a :class:`JobUpdate` reports."""
+    """What a :class:`JobUpdate` reports.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def on_stall(client: fw.AsyncClient) -> None:
+        ...     async for update in client.watch_job("my-job", stall_after=900, raise_on_stall=False):
+        ...         if fw.Change.STALLED in update.changes:
+        ...             print("no progress for 15 minutes")
+    """
 
     FIRST = "first"
     """The first read of the job in this watch."""

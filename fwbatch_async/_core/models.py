@@ -35,7 +35,13 @@ def _extra() -> Any:
 
 @attrs.frozen
 class Status:
-    """A job's status: a ``google.rpc.Code`` name and a message (e.g. why it failed)."""
+    """A job's status: a ``google.rpc.Code`` name and a message (e.g. why it failed).
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> fw.Status(code="INTERNAL", message="worker rank 1 exited with code 1").code
+        'INTERNAL'
+    """
 
     code: str = "OK"
     """The code's name, e.g. ``OK``, ``INTERNAL``, ``NOT_FOUND``."""
@@ -45,7 +51,13 @@ class Status:
 
 @attrs.frozen
 class InferenceParameters:
-    """Parameters of the inference a job runs; ``None`` where the server did not say."""
+    """Parameters of the inference a job runs; ``None`` where the server did not say.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> fw.InferenceParameters(max_tokens=512).temperature is None  # the server did not say
+        True
+    """
 
     max_tokens: int | None = None
     temperature: float | None = None
@@ -58,7 +70,14 @@ class InferenceParameters:
 
 @attrs.frozen
 class JobProgress:
-    """Counters of a job's progress. Integers may arrive as JSON numbers or decimal strings; both are accepted."""
+    """Counters of a job's progress. Integers may arrive as JSON numbers or decimal strings; both are accepted.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> progress = fw.JobProgress(percent=40, total_input_requests=1000, successfully_processed_requests=400)
+        >>> f"{progress.successfully_processed_requests}/{progress.total_input_requests} ({progress.percent}%)"
+        '400/1000 (40%)'
+    """
 
     percent: int = 0
     epoch: int = 0
@@ -149,7 +168,15 @@ class LogEntry(NamedTuple):
 
 @attrs.frozen
 class LogPage:
-    """One page of a batch job's log, in the order the server sent it, and the token of the next page."""
+    """One page of a batch job's log, in the order the server sent it, and the token of the next page.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> entry = fw.LogEntry(log_time=fw.Timestamp.parse("2026-01-02T03:04:05.123456789Z"), rank=0, message="hi")
+        >>> page = fw.LogPage(entries=(entry,), next_page_token=None)
+        >>> [e.message for e in reversed(page.entries)], page.next_page_token  # newest first by default
+        (['hi'], None)
+    """
 
     entries: tuple[LogEntry, ...] = ()
     next_page_token: str | None = None
@@ -159,7 +186,13 @@ class LogPage:
 
 @attrs.frozen
 class JobListPage:
-    """One page of a job listing."""
+    """One page of a job listing.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> fw.JobListPage().jobs  # list_batch_inference_jobs() pages through these for you
+        ()
+    """
 
     jobs: tuple[BatchInferenceJob, ...] = ()
     next_page_token: str | None = None
