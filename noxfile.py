@@ -109,3 +109,18 @@ def bench(session: nox.Session) -> None:
     session.install(".")
     session.run("python", "benchmarks/read_throughput.py", *session.posargs)
     session.run("python", "benchmarks/fanout.py", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def soak(session: nox.Session) -> None:
+    """The long chaos soak: 200 jobs, over 1,000,000 lines, every fault kind on (issue 8); not part of CI.
+
+    The short version of the same test runs in ``tests``. Figures go to ``benchmarks/results/soak.json``.
+    """
+    session.install(".", *_group("tests"))
+    session.env.update(
+        FWBATCH_SOAK_JOBS="200",
+        FWBATCH_SOAK_SECONDS="80",
+        FWBATCH_SOAK_RESULTS=str(ROOT / "benchmarks/results/soak.json"),
+    )
+    session.run("pytest", "tests/soak", "-s", "-p", "no:randomly", "-o", "timeout=3600", *session.posargs)
