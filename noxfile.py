@@ -121,6 +121,7 @@ def soak(session: nox.Session) -> None:
     session.env.update(
         FWBATCH_SOAK_JOBS="200",
         FWBATCH_SOAK_SECONDS="80",
+        FWBATCH_SOAK_LINES_PER_SECOND="100",
         FWBATCH_SOAK_RESULTS=str(ROOT / "benchmarks/results/soak.json"),
     )
     session.run("pytest", "tests/soak", "-s", "-p", "no:randomly", "-o", "timeout=3600", *session.posargs)
