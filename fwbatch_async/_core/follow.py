@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
@@ -44,6 +45,10 @@ _MIN_PRUNE_SIZE: Final = 4096
 
 Key = tuple[int, int, str]
 DigestKey = tuple[int, int, str]
+
+
+def _key(entry: LogEntry) -> Key:
+    return (entry.log_time.ns, entry.rank, entry.message)
 
 
 def _floor_second(ns: int) -> int:
@@ -269,6 +274,10 @@ class LogFollower:
         self._tally: dict[Key, int] = {}
         self._audit_seen: dict[int, int] = {}
         self._size_at_prune = _MIN_PRUNE_SIZE
+        # A tail's first entries below the window (oldest first), and the entries at the oldest one's time that
+        # ``last`` left out: a cursor taken while they are handed over needs both. Dropped at the first read.
+        self._tail_below: tuple[Key, ...] = ()
+        self._tail_cut: Counter[Key] = Counter()
 
     # --- construction from a tail or a cursor ------------------------------------------------------------------
 
@@ -297,6 +306,10 @@ class LogFollower:
         follower._floor = follower._start = floor
         follower._watermark = newest
         first = list(reversed(newest_first[:last])) if last else []
+        if first and first[0].log_time.ns < floor:
+            oldest = first[0].log_time.ns
+            follower._tail_below = tuple(_key(e) for e in first if e.log_time.ns < floor)
+            follower._tail_cut = Counter(_key(e) for e in newest_first[last:] if e.log_time.ns == oldest)
         return follower, first
 
     @classmethod
@@ -325,6 +338,7 @@ class LogFollower:
             raise RuntimeError("a read is already in progress")
         self._reading = True
         self.stats.reads += 1
+        self._tail_below, self._tail_cut = (), Counter()
         self._read_began = now
         self._read_w0 = self._watermark
         self._read_bound = self._watermark
@@ -495,22 +509,49 @@ class LogFollower:
     def cursor(self, query: str, pending: Iterable[LogEntry] = ()) -> FollowCursor:
         """The state as a cursor, as if the ``pending`` entries (accepted, not yet delivered) had not been read."""
         counts = dict(self._delivered)
+        start, floor = self._start, self._floor
+        below: list[Key] = []
         for entry in pending:
-            key = (entry.log_time.ns, entry.rank, entry.message)
-            counts[key] -= 1
-            if not counts[key]:
-                del counts[key]
+            key = _key(entry)
+            if key in counts:
+                counts[key] -= 1
+                if not counts[key]:
+                    del counts[key]
+            else:
+                below.append(key)
+        if below:
+            start = floor = below[0][0]
+            counts.update(self._tail_seen_at(below))
         seen = [(ns, rank, message_digest(message), n) for (ns, rank, message), n in counts.items()]
         seen.extend((ns, rank, digest, n) for (ns, rank, digest), n in self._restored.items())
         seen.sort()
         return FollowCursor(
-            start=self._start,
-            floor=self._floor,
+            start=start,
+            floor=floor,
             watermark=None if self._watermark == _NEVER else self._watermark,
             seen=tuple(seen),
             seconds=tuple(sorted(self._seconds.items())),
             query=query,
         )
+
+    def _tail_seen_at(self, pending_below: list[Key]) -> Counter[Key]:
+        """What a cursor resuming at the oldest pending tail entry's time counts as seen at that time.
+
+        Only a tail's first entries can be pending below the window (reads begin after a batch is handed over):
+        the cursor resumes at the oldest of them, and there the entries handed over, and those ``last`` left out,
+        are accounted for.
+
+        Raises:
+            RuntimeError: a pending entry is neither in the window nor in the tail.
+        """
+        if Counter(pending_below) - Counter(self._tail_below):
+            raise RuntimeError("a pending entry is neither in the window nor among the tail's first entries")
+        low = pending_below[0][0]
+        seen = Counter(key for key in self._tail_below if key[0] == low)
+        seen.subtract(key for key in pending_below if key[0] == low)
+        if self._tail_below[0][0] == low:
+            seen.update(self._tail_cut)
+        return +seen
 
     @property
     def window_size(self) -> int:

@@ -249,6 +249,23 @@ def test_a_cursor_mid_page_counts_exactly_the_entries_handed_over() -> None:
     assert resumed.accept(page, 1.0) == page[1:]
 
 
+@pytest.mark.parametrize("last", [1, 4, 7, 10, 12])  # 10 cuts the three identical lines
+def test_a_cursor_taken_while_a_long_tail_is_handed_over_resumes_with_the_rest_of_it(last: int) -> None:
+    # 1 s apart over 10 s, three identical lines at 3 s, two lines at 6 s; the window is the last 3 s.
+    oldest_first = [entry(s, message=f"m{s}") for s in range(11)]
+    oldest_first[3:4] = [entry(3, message="same")] * 3
+    oldest_first.insert(8, entry(6, rank=1, message="other"))
+    newest_first = oldest_first[::-1]
+    follower, first = LogFollower.after_tail(newest_first, last, WINDOW, FollowStats())
+    assert first == oldest_first[-last:]
+    for handed_over in range(len(first) + 1):
+        cursor = FollowCursor.from_json(follower.cursor("q", pending=first[handed_over:]).to_json())
+        resumed = LogFollower.from_cursor(cursor, WINDOW, FollowStats())
+        start = resumed.begin_read(0.0)
+        page = [e for e in oldest_first if start is None or e.log_time.ns >= start]
+        assert resumed.accept(page, 0.0) == first[handed_over:], f"last={last}, handed over {handed_over}"
+
+
 def test_cursor_json_round_trip_and_validation() -> None:
     follower = LogFollower(WINDOW, FollowStats(), start=T0, floor=T0)
     follower.begin_read(0.0)
