@@ -54,6 +54,7 @@ async def iter_log_pages(
         page = await fetch(query.request(token), meter)
         yield page
         next_token = page.next_page_token
+        del page  # not alive while the next page is decoded: see iter_entries
         if next_token is None or next_token == token:
             return
         token = next_token
@@ -65,6 +66,8 @@ async def iter_entries(pages: AsyncGenerator[LogPage]) -> AsyncGenerator[LogEntr
         async for page in pages:
             for entry in page.entries:
                 yield entry
+            # Decoding the next page triggers collections: a page kept alive meanwhile is scanned by each of them.
+            del page
 
 
 async def read_tail(fetch: FetchPage, query: LogQuery, n: int) -> list[LogEntry]:

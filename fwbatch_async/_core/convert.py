@@ -14,7 +14,8 @@ from __future__ import annotations
 import gc
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from typing import Any, Final
 
@@ -35,7 +36,15 @@ from .models import (
 )
 from .timestamps import Timestamp, wire_timestamp
 
-__all__ = ["WireFormatError", "converter", "describe_error", "make_converter", "strict_converter", "to_wire"]
+__all__ = [
+    "WireFormatError",
+    "collector_paused",
+    "converter",
+    "describe_error",
+    "make_converter",
+    "strict_converter",
+    "to_wire",
+]
 
 
 class WireFormatError(ValueError):
@@ -218,17 +227,27 @@ def _make_log_page_hook(*, strict: bool) -> Callable[[Any, Any], LogPage]:
     return structure_log_page
 
 
-def _structure_entries_fast(raw: list[Any]) -> tuple[LogEntry, ...]:
-    """Entries in the shapes a server normally sends, built directly; anything else takes the exact path."""
-    # A page of 10,000 entries makes 20,000 objects the collector tracks: left running, it would scan them dozens
-    # of times while they are built (nearly halving decoding speed), so it waits until the page is done.
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Keep the garbage collector off for a decoding step, and on again after it if it was on.
+
+    A page of 10,000 entries allocates 30,000 objects: left running, the collector would scan them dozens of times
+    while they are decoded and built (nearly halving decoding speed). Decoding makes no reference cycles, so there
+    is nothing for it to find meanwhile.
+    """
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build_entries(raw)
+        yield
     finally:
         if collecting:
             gc.enable()
+
+
+def _structure_entries_fast(raw: list[Any]) -> tuple[LogEntry, ...]:
+    """Entries in the shapes a server normally sends, built directly; anything else takes the exact path."""
+    with collector_paused():
+        return _build_entries(raw)
 
 
 def _build_entries(raw: list[Any]) -> tuple[LogEntry, ...]:
