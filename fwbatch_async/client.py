@@ -59,6 +59,9 @@ Example:
 """
 _LOG = logging.getLogger(__name__)
 _DIRECTIONS: Final = ("forward", "backward")
+# A fan-out holds at most max_in_flight decoded pages of this size while its consumer catches up (about 20 MB at
+# the defaults), where 1,000 jobs catching up from their start used to hold a page of up to 10,000 entries each.
+_FANOUT_PAGE_SIZE: Final = 2_000
 
 
 class _Secret:
@@ -884,9 +887,10 @@ class AsyncClient:
                 read_mask=None,
             )
         settings = WatchSettings(WATCH_POLL, stall_after=stall_after, raise_on_stall=False)
+        page_slots = asyncio.Semaphore(self._max_in_flight)
 
         def open_logs(batch_job_id: str) -> FollowLogs:
-            return self.follow_logs(
+            logs = self.follow_logs(
                 batch_job_id,
                 last=last,
                 since=since,
@@ -894,7 +898,9 @@ class AsyncClient:
                 ranks=ranks,
                 filter=filter,
                 lookback=lookback,
+                page_size=_FANOUT_PAGE_SIZE,
             )
+            return logs._share_page_slots(page_slots)
 
         open_logs(targets[0].batch_job_id)  # checks the settings every log shares (start, ranks, filter, lookback) now
         return JobEvents(
