@@ -287,6 +287,8 @@ class AsyncClient:
     async def _take_turn(self, budget: AdaptiveRate) -> None:
         """Wait for this send's turn in ``budget``, asking again at least every ``RECHECK_AFTER`` seconds."""
         clock = self._clock
+        if budget.try_send(clock.monotonic()):
+            return
         ticket = budget.join()
         try:
             while (wait := budget.turn(ticket, clock.monotonic())) > 0:
