@@ -46,6 +46,14 @@ def page_server(entries: int, page_sizes: list[int]) -> Iterator[str]:
             child.wait(timeout=30)
 
 
+def page_params(page_size: int, token: str | None) -> dict[str, str]:
+    """The query of one page of a forward read, as every hand-written reader here sends it."""
+    params = {"pageSize": str(page_size), "startFromHead": "true"}
+    if token:
+        params["pageToken"] = token
+    return params
+
+
 @attrs.frozen
 class Sample:
     """One run: wall seconds, this process's CPU seconds, and the units of work done (entries, requests)."""

@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack
 
 import aiohttp
 import orjson
-from harness import Row, Settings, interleaved, page_server, rate
+from harness import Row, Settings, interleaved, page_params, page_server, rate
 
 import fwbatch_async as fw
 
@@ -37,10 +37,7 @@ def raw_loop(session: aiohttp.ClientSession, base_url: str, page_size: int) -> C
     async def run() -> int:
         count, token = 0, None
         while True:
-            params = {"pageSize": str(page_size), "startFromHead": "true"}
-            if token:
-                params["pageToken"] = token
-            async with session.get(url, params=params, headers=headers) as response:
+            async with session.get(url, params=page_params(page_size, token), headers=headers) as response:
                 response.raise_for_status()
                 page = orjson.loads(await response.read())
             for _entry in page.get("entries", ()):

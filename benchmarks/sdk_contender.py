@@ -15,6 +15,7 @@ from datetime import datetime
 
 from fireworks import AsyncFireworks
 from fireworks._models import BaseModel
+from harness import page_params
 from pydantic import Field
 
 
@@ -41,10 +42,7 @@ def sdk_reader(client: AsyncFireworks, path: str, page_size: int) -> Callable[[]
     async def run() -> int:
         count, token = 0, None
         while True:
-            params = {"pageSize": str(page_size), "startFromHead": "true"}
-            if token:
-                params["pageToken"] = token
-            page = await client.get(path, cast_to=SdkLogPage, options={"params": params})
+            page = await client.get(path, cast_to=SdkLogPage, options={"params": page_params(page_size, token)})
             for _entry in page.entries or ():
                 count += 1
             token = page.next_page_token
