@@ -143,6 +143,22 @@ async def follow_raw(base_url: str, ids: list[str], delays: Delays, _lookback: f
         await asyncio.gather(*(follow(session, job_id) for job_id in ids))
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS since it started its program.
+
+    Not ``ru_maxrss``: Linux carries that across fork and exec, so a run would report the parent's RSS when the
+    parent was the larger. ``VmHWM`` belongs to the program's own memory map.
+    """
+    try:
+        with Path("/proc/self/status").open() as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 async def one_run(contender: str, base_url: str, ids: list[str], lookback: float) -> dict[str, Any]:
     delays: Delays = array("q")
     async with aiohttp.ClientSession() as session:
@@ -162,7 +178,7 @@ async def one_run(contender: str, base_url: str, ids: list[str], lookback: float
         "lines": len(delays),
         "p50_delay": delays[len(delays) // 2] / 1e9 if delays else 0.0,
         "p95_delay": delays[int(len(delays) * 0.95)] / 1e9 if delays else 0.0,
-        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "max_rss_mb": peak_rss_mb(),
     }
 
 
