@@ -101,14 +101,14 @@ def ci(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
-    """Throughput and fan-out against the reference loops, side by side (design §4); not part of CI.
+    """Every design §4 target against its reference, side by side, as one table of ratios; not part of CI.
 
-    Pass ``-- --json results.json`` to keep the tables (the fan-out one as ``results-fanout.json``), ``-- --rounds 3``
-    for a quicker look. The fan-out part follows 1,000 jobs of 60 s for each run: about 3 minutes a round.
+    Writes ``benchmarks/results/latest.json``. Options after ``--``: ``--rounds N`` (default 5, medians kept),
+    ``--parts read,follow,fanout,import`` (the fan-out part follows 1,000 jobs of 60 s per run: about 2.5 minutes a
+    round), ``--smoke`` (tiny sizes, one round), ``--json PATH``. The official SDK is installed only here.
     """
-    session.install(".")
-    session.run("python", "benchmarks/read_throughput.py", *session.posargs)
-    session.run("python", "benchmarks/fanout.py", *session.posargs)
+    session.install(".", "fireworks-ai")
+    session.run("python", "benchmarks/bench.py", *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])

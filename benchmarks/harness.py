@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 
 import attrs
 
 HERE = Path(__file__).parent
+
+
+@attrs.frozen
+class Settings:
+    """What every part of a run is given: rounds per contender, and whether this is a smoke run (tiny sizes)."""
+
+    rounds: int
+    smoke: bool
 
 
 @contextmanager
@@ -33,6 +44,14 @@ def page_server(entries: int, page_sizes: list[int]) -> Iterator[str]:
         finally:
             child.stdin.close()
             child.wait(timeout=30)
+
+
+def page_params(page_size: int, token: str | None) -> dict[str, str]:
+    """The query of one page of a forward read, as every hand-written reader here sends it."""
+    params = {"pageSize": str(page_size), "startFromHead": "true"}
+    if token:
+        params["pageToken"] = token
+    return params
 
 
 @attrs.frozen
@@ -75,27 +94,87 @@ def cpu_per_unit(samples: list[Sample]) -> float:
 
 @attrs.frozen
 class Row:
-    """One line of the table: a measure of ours against the reference's, and the goal for their ratio."""
+    """One line of the table: a measure of ours against the reference's, and the goal for their ratio.
+
+    ``goal`` is empty for a figure reported without a target; ``reference`` is ``None`` when the reference could
+    not be measured (the official SDK is not installed), and then ``ratio`` and ``met`` are ``None`` too.
+    """
 
     target: str
     ours: float
-    reference: float
+    reference: float | None
     unit: str
     goal: str
-    ratio: float
-    met: bool
+    ratio: float | None
+    met: bool | None
+
+    @classmethod
+    def compare(cls, target: str, ours: float, reference: float | None, unit: str, goal: str = "") -> Row:
+        """A row whose goal, if any, is a bound on ``ours / reference``: ``">= 0.6"`` or ``"<= 1.25"``."""
+        if reference is None:
+            return cls(target, ours, None, unit, goal, None, None)
+        ratio = ours / reference
+        return cls(target, ours, reference, unit, goal, ratio, _holds(ratio, goal) if goal else None)
+
+    @classmethod
+    def limit(cls, target: str, ours: float, reference: float, unit: str, most: float) -> Row:
+        """A row whose goal is an absolute bound on ``ours``; the reference's figure is shown beside it."""
+        return cls(target, ours, reference, unit, f"ours <= {most:g} {unit}", ours / reference, ours <= most)
+
+
+def _holds(value: float, goal: str) -> bool:
+    operator, bound = goal.split()
+    return value >= float(bound) if operator == ">=" else value <= float(bound)
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
 
 def print_table(rows: list[Row]) -> None:
-    header = f"{'target':58} {'ours':>12} {'reference':>12} {'unit':10} {'ratio':>7}  goal"
+    header = f"{'target':62} {'ours':>11} {'reference':>11} {'unit':10} {'ratio':>6}  goal"
     print(header)
     print("-" * len(header))
     for row in rows:
-        mark = "met" if row.met else "NOT met"
+        mark = {True: "met", False: "NOT met", None: ""}[row.met]
+        ratio = "n/a" if row.ratio is None else f"{row.ratio:.2f}"
         print(
-            f"{row.target:58} {row.ours:12,.0f} {row.reference:12,.0f} {row.unit:10} {row.ratio:7.2f}  "
-            f"{row.goal} {mark}"
+            f"{row.target:62} {_number(row.ours):>11} {_number(row.reference):>11} {row.unit:10} {ratio:>6}  "
+            f"{row.goal} {mark}".rstrip()
         )
+
+
+def _cpu_model() -> str:
+    try:
+        with Path("/proc/cpuinfo").open() as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def machine() -> dict[str, object]:
+    """What the figures were measured on: CPU, cores, load, Python and the versions of the stacks compared."""
+    packages = ("fwbatch-async", "aiohttp", "orjson", "fireworks-ai", "httpx", "pydantic")
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "platform": platform.platform(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "packages": {name: _version(name) for name in packages},
+    }
 
 
 def write_json(rows: list[Row], path: Path, meta: dict[str, object]) -> None:

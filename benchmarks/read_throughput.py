@@ -1,39 +1,43 @@
-"""Entries per second reading a job's logs: ``iter_logs`` against a raw aiohttp + orjson loop, side by side.
+"""Entries per second reading a job's logs: ``iter_logs``, a raw aiohttp + orjson loop and the official SDK.
 
-Both read the same pre-serialized pages from a server in another process (design §4: the raw loop, decoding pages
+All read the same pre-serialized pages from a server in another process (design §4: the raw loop, decoding pages
 to dicts, is the limit for a decoding client). ``iter_logs`` is measured twice: taking entries as they come (their
-times are parsed on first use) and reading every entry's time in nanoseconds.
+times are parsed on first use) and reading every entry's time in nanoseconds. The official SDK (``fireworks-ai``:
+httpx, pydantic models, ``datetime`` times) is measured when it is installed.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import platform
+import importlib.util
 from collections.abc import Awaitable, Callable
-from pathlib import Path
+from contextlib import AsyncExitStack
 
 import aiohttp
 import orjson
-from harness import Row, interleaved, page_server, print_table, rate, write_json
+from harness import Row, Settings, interleaved, page_params, page_server, rate
 
 import fwbatch_async as fw
 
+ACCOUNT = "bench"
 JOB = "bench-job"
-GOALS = {10_000: 0.6, 100: 0.85}
+PATH = f"/v1/accounts/{ACCOUNT}/batchJobs/{JOB}:getLogs"
+GOALS = {10_000: ">= 0.6", 100: ">= 0.85"}
+
+
+def sdk_installed() -> bool:
+    return importlib.util.find_spec("fireworks") is not None
 
 
 def raw_loop(session: aiohttp.ClientSession, base_url: str, page_size: int) -> Callable[[], Awaitable[int]]:
-    url = f"{base_url}/v1/accounts/bench/batchJobs/{JOB}:getLogs"
+    """The reference: every page fetched with aiohttp and decoded to dicts by orjson; the entries counted."""
+    url = base_url + PATH
     headers = {"Authorization": "Bearer k"}
 
     async def run() -> int:
         count, token = 0, None
         while True:
-            params = {"pageSize": str(page_size), "startFromHead": "true"}
-            if token:
-                params["pageToken"] = token
-            async with session.get(url, params=params, headers=headers) as response:
+            async with session.get(url, params=page_params(page_size, token), headers=headers) as response:
                 response.raise_for_status()
                 page = orjson.loads(await response.read())
             for _entry in page.get("entries", ()):
@@ -57,55 +61,39 @@ def ours(client: fw.AsyncClient, page_size: int, *, read_times: bool) -> Callabl
     return run
 
 
-async def measure(base_url: str, page_size: int, rounds: int) -> list[Row]:
-    async with (
-        aiohttp.ClientSession() as session,
-        fw.AsyncClient(api_key="k", account_id="bench", base_url=base_url) as client,
-    ):
-        samples = await interleaved(
-            {
-                "raw": raw_loop(session, base_url, page_size),
-                "ours": ours(client, page_size, read_times=False),
-                "ours+ns": ours(client, page_size, read_times=True),
-            },
-            rounds,
-        )
+async def _measure_page_size(base_url: str, page_size: int, rounds: int) -> list[Row]:
+    async with AsyncExitStack() as stack:
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        client = await stack.enter_async_context(fw.AsyncClient(api_key="k", account_id=ACCOUNT, base_url=base_url))
+        contenders = {
+            "raw": raw_loop(session, base_url, page_size),
+            "ours": ours(client, page_size, read_times=False),
+            "ours+ns": ours(client, page_size, read_times=True),
+        }
+        if sdk_installed():
+            from sdk_contender import sdk_client, sdk_reader  # noqa: PLC0415 - only where the SDK is installed
+
+            sdk = await stack.enter_async_context(sdk_client(base_url, ACCOUNT))
+            contenders["sdk"] = sdk_reader(sdk, PATH, page_size)
+        samples = await interleaved(contenders, rounds)
     raw = rate(samples["raw"])
-    goal = GOALS[page_size]
-    rows = []
-    for name, label in (("ours", "entries"), ("ours+ns", "entries, time read in ns")):
-        value = rate(samples[name])
-        rows.append(
-            Row(
-                target=f"iter_logs pageSize {page_size:,} ({label})",
-                ours=value,
-                reference=raw,
-                unit="entries/s",
-                goal=f">= {goal}",
-                ratio=value / raw,
-                met=value / raw >= goal,
-            )
-        )
-    return rows
+    sdk_rate = rate(samples["sdk"]) if "sdk" in samples else None
+    label = f"iter_logs pageSize {page_size:,}"
+    return [
+        Row.compare(f"{label}, entries vs raw loop", rate(samples["ours"]), raw, "entries/s", GOALS[page_size]),
+        Row.compare(
+            f"{label}, times read in ns vs raw loop", rate(samples["ours+ns"]), raw, "entries/s", GOALS[page_size]
+        ),
+        Row.compare(f"{label}, times read in ns vs official SDK", rate(samples["ours+ns"]), sdk_rate, "entries/s"),
+    ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--entries", type=int, default=300_000, help="entries per read at pageSize 10,000")
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--json", type=Path, default=None, help="also write the table here")
-    args = parser.parse_args()
-    small_entries = max(100, args.entries // 5)  # pageSize 100 costs a request per 100 entries
+def measure(settings: Settings) -> list[Row]:
+    """The rows of targets 1-3: pageSize 10,000 and pageSize 100, each contender side by side."""
+    entries = 20_000 if settings.smoke else 300_000
+    small_entries = entries // 5  # pageSize 100 costs a request per 100 entries
     rows: list[Row] = []
-    with page_server(args.entries, [10_000]) as base_url:
-        rows += asyncio.run(measure(base_url, 10_000, args.rounds))
-    with page_server(small_entries, [100]) as base_url:
-        rows += asyncio.run(measure(base_url, 100, args.rounds))
-    print_table(rows)
-    if args.json is not None:
-        meta = {"python": platform.python_version(), "machine": platform.machine(), "rounds": args.rounds}
-        write_json(rows, args.json, meta)
-
-
-if __name__ == "__main__":
-    main()
+    for page_size, count in ((10_000, entries), (100, small_entries)):
+        with page_server(count, [page_size]) as base_url:
+            rows += asyncio.run(_measure_page_size(base_url, page_size, settings.rounds))
+    return rows

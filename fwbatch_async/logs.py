@@ -8,9 +8,10 @@ The decisions (which entries are new, where the next read starts) are made by th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import aclosing
+from contextlib import AbstractAsyncContextManager, aclosing, nullcontext
 from typing import Final, Protocol, Self
 
 import attrs
@@ -54,6 +55,7 @@ async def iter_log_pages(
         page = await fetch(query.request(token), meter)
         yield page
         next_token = page.next_page_token
+        del page  # not alive while the next page is decoded: see iter_entries
         if next_token is None or next_token == token:
             return
         token = next_token
@@ -65,6 +67,8 @@ async def iter_entries(pages: AsyncGenerator[LogPage]) -> AsyncGenerator[LogEntr
         async for page in pages:
             for entry in page.entries:
                 yield entry
+            # Decoding the next page triggers collections: a page kept alive meanwhile is scanned by each of them.
+            del page
 
 
 async def read_tail(fetch: FetchPage, query: LogQuery, n: int) -> list[LogEntry]:
@@ -152,6 +156,7 @@ class FollowLogs:
         self._iterator: AsyncGenerator[LogEntry] | None = None
         self._closed = False
         self._drain_after: float | None = None
+        self._page_slots: AbstractAsyncContextManager[object] = nullcontext()
 
     async def __aenter__(self) -> Self:
         return self
@@ -182,6 +187,15 @@ class FollowLogs:
         if self._drain_after is None:
             self._drain_after = self._clock.monotonic() + self._settings.window.lookback
 
+    def _share_page_slots(self, slots: asyncio.Semaphore) -> Self:
+        """Take one of ``slots`` for each request, and keep it until the consumer has taken the page's new entries.
+
+        Followers that feed one consumer (a fan-out) each hold a decoded page while they wait for it; sharing slots
+        bounds how many pages are held at once, whatever the number of followers.
+        """
+        self._page_slots = slots
+        return self
+
     @property
     def stats(self) -> FollowStats:
         """Counters of this follow, updated as it runs."""
@@ -211,6 +225,7 @@ class FollowLogs:
                     stats.entries_delivered += 1
                     yield entry
                 self._batch, self._handed_over = (), 0
+                del batch  # not kept while the next page is awaited, see _batches
 
     async def _batches(self) -> AsyncGenerator[list[LogEntry]]:
         """The new entries of each page, read after read."""
@@ -222,23 +237,29 @@ class FollowLogs:
         schedule = self._settings.poll.schedule()
         while True:
             restarted, last_page_full = False, False
-            start = follower.begin_read(clock.monotonic())
-            query = self._forward.with_start(None if start is None else Timestamp(start))
+            query: LogQuery | None = None
             token: str | None = None
             empty_pages = 0
             while True:
-                page = await self._fetch_page(query.request(token), has_token=token is not None)
-                if page is None:
-                    restarted = True
-                    break
-                new = self._accept(follower, page)
-                if new:
-                    yield new
-                last_page_full = len(page.entries) >= self._settings.page_size
-                next_token = page.next_page_token
+                async with self._page_slots:
+                    if query is None:
+                        # Begun once a slot is free: time spent waiting for one would widen the window (§3.3).
+                        start = follower.begin_read(clock.monotonic())
+                        query = self._forward.with_start(None if start is None else Timestamp(start))
+                    page = await self._fetch_page(query.request(token), has_token=token is not None)
+                    if page is None:
+                        restarted = True
+                        break
+                    new = self._accept(follower, page)
+                    if new:
+                        yield new
+                    size, next_token = len(page.entries), page.next_page_token
+                    # Not kept while waiting for the next poll: a fan-out has a thousand followers waiting.
+                    del page, new
+                last_page_full = size >= self._settings.page_size
                 if next_token is None or next_token == token:
                     break
-                empty_pages = 0 if page.entries else empty_pages + 1
+                empty_pages = 0 if size else empty_pages + 1
                 if empty_pages > _MAX_EMPTY_PAGES:
                     break
                 token = next_token

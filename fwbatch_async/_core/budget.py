@@ -126,6 +126,17 @@ class AdaptiveRate:
         self._waiting.append(ticket)  # tickets grow, so the list stays sorted
         return ticket
 
+    def try_send(self, now: float) -> bool:
+        """Send at once, without a ticket, if sends are unlimited and nobody waits: counted as :meth:`turn` counts.
+
+        The usual case, made cheap: it costs a request no queue bookkeeping. False means join and wait for a turn.
+        """
+        if self._rate is not None or self._waiting:
+            return False
+        self._measure(now)
+        self._bucket_count += 1
+        return True
+
     def turn(self, ticket: int, now: float) -> float:
         """Whether ``ticket``'s turn has come: 0.0 to send now, else the seconds until its turn at the current rate.
 

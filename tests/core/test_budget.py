@@ -74,6 +74,20 @@ def test_unlimited_until_the_first_throttle() -> None:
     assert (*state(budget), budget.throttles, budget.waiting) == (False, None, None, 0, 0)
 
 
+def test_try_send_counts_sends_as_turns_do_and_declines_while_limited_or_queued() -> None:
+    by_ticket, by_try = AdaptiveRate(), AdaptiveRate()
+    for _ in range(8):
+        by_ticket.turn(by_ticket.join(), 0.0)
+        assert by_try.try_send(0.0)
+    by_ticket.throttled(0.5)
+    by_try.throttled(0.5)
+    assert state(by_try) == state(by_ticket)  # the same measured rate: 8 sends, halved to 4/s
+    assert not by_try.try_send(0.6)
+    queued = AdaptiveRate()
+    queued.join()
+    assert not queued.try_send(0.0)
+
+
 def test_after_a_throttle_sends_are_spaced_one_over_the_rate_in_the_order_callers_joined() -> None:
     budget = throttled_after(8)  # 8 sends in the open bucket: the rate halves to 4/s, and the bucket is empty
     assert (budget.limited, budget.rate, budget.throttles) == (True, 4.0, 1)
