@@ -537,21 +537,25 @@ class LogFollower:
     def _tail_seen_at(self, pending_below: list[Key]) -> Counter[Key]:
         """What a cursor resuming at the oldest pending tail entry's time counts as seen at that time.
 
-        Only a tail's first entries can be pending below the window (reads begin after a batch is handed over):
-        the cursor resumes at the oldest of them, and there the entries handed over, and those ``last`` left out,
-        are accounted for.
+        Only a tail's first entries can be pending below the window (reads begin after a batch is handed over), and
+        they are the newest of them: the cursor resumes at the oldest pending one, and there the entries handed
+        over, and (at the tail's oldest time) those ``last`` left out, are accounted for.
 
         Raises:
-            RuntimeError: a pending entry is neither in the window nor in the tail.
+            RuntimeError: the pending entries are not the end of the tail.
         """
-        if Counter(pending_below) - Counter(self._tail_below):
+        handed_over = len(self._tail_below) - len(pending_below)
+        if handed_over < 0 or self._tail_below[handed_over:] != tuple(pending_below):
             raise RuntimeError("a pending entry is neither in the window nor among the tail's first entries")
         low = pending_below[0][0]
-        seen = Counter(key for key in self._tail_below if key[0] == low)
-        seen.subtract(key for key in pending_below if key[0] == low)
-        if self._tail_below[0][0] == low:
+        seen: Counter[Key] = Counter()
+        position = handed_over - 1
+        while position >= 0 and self._tail_below[position][0] == low:
+            seen[self._tail_below[position]] += 1
+            position -= 1
+        if position < 0:  # ``low`` is the tail's oldest time
             seen.update(self._tail_cut)
-        return +seen
+        return seen
 
     @property
     def window_size(self) -> int:
