@@ -32,13 +32,22 @@ from ._core.requests import (
     log_query,
     to_timestamp,
 )
-from ._core.responses import read_response
+from ._core.responses import read_response, server_time_ns
 from ._core.retry import RetryPolicy
 from ._core.timestamps import Timestamp
 from ._version import __version__
 from .clock import Clock, SystemClock
 from .fanout import JobEvents, JobTarget
-from .logs import FollowLogs, FollowSettings, FollowStart, RequestMeter, iter_entries, iter_log_pages, read_tail
+from .logs import (
+    DatedPage,
+    FollowLogs,
+    FollowSettings,
+    FollowStart,
+    RequestMeter,
+    iter_entries,
+    iter_log_pages,
+    read_tail,
+)
 from .watch import WatchSettings, watch_job
 
 if TYPE_CHECKING:
@@ -305,6 +314,11 @@ class AsyncClient:
 
     async def _call(self, request: Request, model: type[T], meter: RequestMeter | None = None) -> T:
         """Send ``request``, retrying per the policy, and return the response as ``model``; count in ``meter``."""
+        result, _ = await self._exchange(request, model, meter)
+        return result
+
+    async def _exchange(self, request: Request, model: type[T], meter: RequestMeter | None) -> tuple[T, str | None]:
+        """As :meth:`_call`, with the answer's ``Date`` header."""
         transport = self._open_transport()
         url = self._base_url + request.target
         clock = self._clock
@@ -341,7 +355,7 @@ class AsyncClient:
                     budget.succeeded(clock.monotonic())
                 if _LOG.isEnabledFor(logging.DEBUG):
                     _LOG.debug("GET %s: answered in %.3fs", request.target, clock.monotonic() - sent)
-                return result
+                return result, raw.headers.get("Date")
             await clock.sleep(delay)
 
     async def get_batch_inference_job(
@@ -462,8 +476,9 @@ class AsyncClient:
 
     # --- logs ----------------------------------------------------------------------------------------------------
 
-    async def _fetch_logs(self, request: Request, meter: RequestMeter | None) -> LogPage:
-        return await self._call(request, LogPage, meter)
+    async def _fetch_logs(self, request: Request, meter: RequestMeter | None) -> DatedPage:
+        page, date = await self._exchange(request, LogPage, meter)
+        return page, server_time_ns(date)
 
     def _log_query(
         self,

@@ -39,7 +39,9 @@ class RequestMeter(Protocol):
     retries: int
 
 
-FetchPage = Callable[[Request, RequestMeter | None], Awaitable[LogPage]]
+# A page and the server's clock when it answered (its Date header, nanoseconds), if it said.
+DatedPage = tuple[LogPage, int | None]
+FetchPage = Callable[[Request, RequestMeter | None], Awaitable[DatedPage]]
 
 
 async def iter_log_pages(
@@ -52,7 +54,7 @@ async def iter_log_pages(
     """
     token: str | None = None
     while True:
-        page = await fetch(query.request(token), meter)
+        page, _ = await fetch(query.request(token), meter)
         yield page
         next_token = page.next_page_token
         del page  # not alive while the next page is decoded: see iter_entries
@@ -246,18 +248,21 @@ class FollowLogs:
                         # Begun once a slot is free: time spent waiting for one would widen the window (§3.3).
                         start = follower.begin_read(clock.monotonic())
                         query = self._forward.with_start(None if start is None else Timestamp(start))
-                    page = await self._fetch_page(query.request(token), has_token=token is not None)
-                    if page is None:
+                    dated = await self._fetch_page(query.request(token), has_token=token is not None)
+                    if dated is None:
                         restarted = True
                         break
-                    new = self._accept(follower, page)
+                    new = self._accept(follower, *dated)
                     if new:
                         yield new
-                    size, next_token = len(page.entries), page.next_page_token
+                    size, next_token = len(dated[0].entries), dated[0].next_page_token
                     # Not kept while waiting for the next poll: a fan-out has a thousand followers waiting.
-                    del page, new
+                    del dated, new
                 last_page_full = size >= self._settings.page_size
-                if next_token is None or next_token == token:
+                # A short page at the head ends the read even with a token (a server whose reads always carry one
+                # would otherwise never end a read while lines keep coming): the rest is the next read's.
+                at_head = 0 < size < self._settings.page_size and follower.reached_head
+                if next_token is None or next_token == token or at_head:
                     break
                 empty_pages = 0 if size else empty_pages + 1
                 if empty_pages > _MAX_EMPTY_PAGES:
@@ -277,7 +282,7 @@ class FollowLogs:
                 delay = min(delay, max(0.0, self._drain_after - now))
             await clock.sleep(delay)
 
-    async def _fetch_page(self, request: Request, *, has_token: bool) -> LogPage | None:
+    async def _fetch_page(self, request: Request, *, has_token: bool) -> DatedPage | None:
         """A page, waiting out failures that survived the client's retries; None if its page token was rejected."""
         try:
             return await self._patient_fetch(request, self._stats)
@@ -289,7 +294,7 @@ class FollowLogs:
             _LOG.warning("%s: page token rejected; restarting the read from the lookback window", self._label)
             return None
 
-    async def _patient_fetch(self, request: Request, meter: RequestMeter | None) -> LogPage:
+    async def _patient_fetch(self, request: Request, meter: RequestMeter | None) -> DatedPage:
         """A page, waiting out failures that survived the client's retries (a 429 storm, an outage)."""
         return await outlast_failures(
             lambda: self._fetch(request, meter),
@@ -303,9 +308,9 @@ class FollowLogs:
     def _count_failure(self) -> None:
         self._stats.failures += 1
 
-    def _accept(self, follower: LogFollower, page: LogPage) -> list[LogEntry]:
+    def _accept(self, follower: LogFollower, page: LogPage, server_time: int | None) -> list[LogEntry]:
         try:
-            return follower.accept(page.entries, self._clock.monotonic())
+            return follower.accept(page.entries, self._clock.monotonic(), server_time)
         except ValueError as error:  # a log time that is not a timestamp, found when first compared
             raise InvalidResponseError("getBatchJobLogs", str(error), transient=False) from None
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 from testkit import RecordingClock
+
+# No property test may depend on how fast the machine is: a loaded CI machine makes examples slow, not wrong.
+settings.register_profile("fwbatch", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fwbatch")
 
 
 @pytest.fixture

@@ -2,7 +2,11 @@
 
 The model follows fireworks-api.md §1: forward reads from an inclusive ``startTime``, page tokens that carry the
 position reached (so an entry that becomes visible behind a token is not returned by that query, as on a real
-server), entries that become visible ``delay`` after their time, identical lines at identical times.
+server), entries that become visible ``delay`` after their time, identical lines at identical times. With
+``repeat_end_token`` a forward read always carries a token, and at the end it is the token that was sent.
+
+The driver keeps two clocks: the server's (log times, visibility, the ``Date`` of each answer) and the follower's,
+which runs ``speed`` times slower, as a client on real time does against an emulator sped up ``speed`` times.
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ class SimEntry:
 class LogServerModel:
     """Entries sorted by (time, arrival order); pages by token from an inclusive start, oldest first."""
 
-    def __init__(self, entries: list[tuple[int, int, str, int]]) -> None:
+    def __init__(self, entries: list[tuple[int, int, str, int]], *, repeat_end_token: bool = False) -> None:
+        self.repeat_end_token = repeat_end_token
         self.entries = sorted(
             (SimEntry(ns, rank, message, ns + delay, seq) for seq, (ns, rank, message, delay) in enumerate(entries)),
             key=lambda e: (e.ns, e.seq),
@@ -58,7 +63,9 @@ class LogServerModel:
         chunk = visible[:size]
         entries = tuple(LogEntry(Timestamp(e.ns), e.rank, e.message) for e in chunk)
         more = len(visible) > size
-        next_token = f"{start}|{chunk[-1].ns}|{chunk[-1].seq}" if more else None
+        next_token = f"{start}|{chunk[-1].ns}|{chunk[-1].seq}" if chunk and (more or self.repeat_end_token) else None
+        if self.repeat_end_token and not chunk:
+            next_token = token if token is not None else f"{start}|-1|-1"  # caught up: the same token comes back
         return LogPage(entries, next_token)
 
     def multiset(self, *, max_delay: int | None = None) -> Counter[tuple[int, int, str]]:
@@ -85,11 +92,17 @@ def follow_in_virtual_time(
     request_cost: Callable[[random.Random], int] = lambda r: r.randrange(0, NS // 5),
     poll_delay: Callable[[random.Random], int] = lambda r: r.randrange(NS // 10, 2 * NS),
     follower: LogFollower | None = None,
+    speed: float = 1.0,
+    failure_chance: float = 0.0,
+    failure_wait: Callable[[random.Random], int] = lambda r: r.randrange(NS // 2, 2 * NS),
+    dates: bool = False,
 ) -> Run:
     """Follow from virtual time ``begin`` (default: the first entry's) until ``until`` and two complete reads after.
 
     With ``restart_chance``, a read is abandoned at a random page, part of that page handed over, and the follow
-    resumed from a JSON cursor, as a new process would.
+    resumed from a JSON cursor, as a new process would. ``request_cost``, ``poll_delay`` and ``failure_wait`` are
+    nanoseconds of the follower's clock; the server's runs ``speed`` times faster. With ``failure_chance`` a request
+    fails first and is retried after ``failure_wait``. With ``dates`` each page comes with the server's ``Date``.
     """
     stats = FollowStats()
     if follower is None:
@@ -98,18 +111,28 @@ def follow_in_virtual_time(
         stats = follower.stats
     delivered: list[LogEntry] = []
     now = begin if begin is not None else min((e.ns for e in server.entries), default=until)
+    client = 0  # the follower's clock, in ns
+
+    def wait(client_ns: int) -> None:
+        nonlocal now, client
+        client += client_ns
+        now += round(client_ns * speed)
+
     restarts = 0
     complete_reads_after_until = 0
     while complete_reads_after_until < 2:
-        read_start = follower.begin_read(now / NS)
+        read_start = follower.begin_read(client / NS)
         began = now
         token: str | None = None
         abandoned = False
         restart_at = rng.randrange(8) if rng.random() < restart_chance else -1
         for page_number in itertools.count():
-            now += request_cost(rng)
+            if rng.random() < failure_chance:
+                wait(request_cost(rng) + failure_wait(rng))
+            wait(request_cost(rng))
             page = server.page(now, read_start, token, page_size)
-            new = follower.accept(page.entries, now / NS)
+            date = now - now % NS if dates else None
+            new = follower.accept(page.entries, client / NS, server_time=date)
             if page_number == restart_at:
                 taken = rng.randint(0, len(new))
                 delivered.extend(new[:taken])
@@ -123,7 +146,7 @@ def follow_in_virtual_time(
                 break
             token = page.next_page_token
         if not abandoned:
-            follower.end_read(now / NS)
+            follower.end_read(client / NS)
             complete_reads_after_until += began >= until
-        now += poll_delay(rng)
+        wait(poll_delay(rng))
     return Run(delivered, stats, restarts)

@@ -58,6 +58,28 @@ class VirtualClock(ManualClock):
                     future.set_result(None)
 
 
+class SlowerClock:
+    """A client's view of ``base`` when ``base`` runs ``speed`` times faster than the client's own clock.
+
+    That is how a client on the real clock sees an emulator sped up ``speed`` times: one second of the client's
+    waits and intervals is ``speed`` seconds of the emulator's.
+    """
+
+    def __init__(self, base: ManualClock, speed: float) -> None:
+        self.base = base
+        self.speed = speed
+        self._origin_ns = base.time_ns()
+
+    def time_ns(self) -> int:
+        return self._origin_ns + round((self.base.time_ns() - self._origin_ns) / self.speed)
+
+    def monotonic(self) -> float:
+        return self.base.monotonic() / self.speed
+
+    async def sleep(self, seconds: float) -> None:
+        await self.base.sleep(seconds * self.speed)
+
+
 @contextlib.asynccontextmanager
 async def running(clock: VirtualClock) -> AsyncIterator[VirtualClock]:
     """Drive ``clock`` while the block runs."""

@@ -5,13 +5,21 @@ time are distinct lines: the follower counts copies per key instead of keeping a
 
 Following is a sequence of *reads*. A read asks for entries from a start time onwards, oldest first, and follows
 page tokens to the end. Every read re-reads a window behind the newest entry, because entries become visible late
-(a slow rank). The window's anchor is a lower bound on the server's clock when the *previous* read began: the
-newest entry time seen at any moment of a read, minus the time the read had taken by then. Entries that became
-visible after a read began are at most ``lookback`` older than the server's clock at that moment, so the next read,
-starting ``lookback`` before the anchor, sees every one of them (§3.3). Subtracting the elapsed time, rather than
-anchoring on the newest entry just read, is what keeps a read that pages through minutes of backlog from losing a
-late entry that appeared behind its page token; using the best such bound, rather than the watermark from before
-the read, is what keeps catching up on a long backlog from reading it twice.
+(a slow rank). The window's anchor is a lower bound on the server's clock when the *previous* read began: entries
+that became visible after that moment, behind the read's page token, are at most ``lookback`` older than the
+server's clock then, so the next read, starting ``lookback`` before the anchor, sees every one of them (§3.3).
+
+Two lower bounds are known, and the anchor is the lower of them, so that it holds if either does:
+
+- the server's ``Date`` on the read's first page (the time it answered, to the second);
+- the newest entry time seen at any moment of the read, minus the time the read had taken by then on the
+  follower's clock. This one needs no ``Date``, but it holds only while both clocks run at the same rate: against
+  an emulator sped up 20 times, a read that waited 2 s for a failed request let the server's clock run 40 s, and
+  anchoring there skipped lines that had appeared behind the token meanwhile (issue 14).
+
+Either bound, rather than the newest entry just read, is what keeps a read that pages through minutes of backlog
+from losing a late entry that appeared behind its page token; neither is the watermark from before the read, which
+is what keeps catching up on a long backlog from reading it twice.
 
 Counts are kept for every key at or after the next read's start; older keys are folded into per-second totals.
 Each read also re-reads one more ``audit`` span below the window and compares the server's per-second counts with
@@ -269,6 +277,7 @@ class LogFollower:
         self._read_w0 = _NEVER
         self._read_dedup_from = _NEVER
         self._read_bound = _NEVER
+        self._read_date: int | None = None
         self._read_position = _NEVER
         self._read_delivered = 0
         self._tally: dict[Key, int] = {}
@@ -342,6 +351,7 @@ class LogFollower:
         self._read_began = now
         self._read_w0 = self._watermark
         self._read_bound = self._watermark
+        self._read_date = None
         self._read_position = _NEVER
         self._read_delivered = 0
         self._tally = {}
@@ -360,14 +370,21 @@ class LogFollower:
             lowest = max(lowest, _ceil_second(self._floor))
         return lowest if lowest < self._start else None
 
-    def accept(self, entries: Sequence[LogEntry], now: float) -> list[LogEntry]:
+    def accept(self, entries: Sequence[LogEntry], now: float, server_time: int | None = None) -> list[LogEntry]:
         """Take the next page of the read (in server order) and return its new entries, in that order.
+
+        Args:
+            entries: the page's entries.
+            now: the follower's monotonic time, in seconds.
+            server_time: nanoseconds, the server's clock when it answered (its ``Date`` header), if it said.
 
         Raises:
             ValueError: an entry's time is not a valid timestamp.
         """
         if not self._reading:
             raise RuntimeError("accept() outside a read")
+        if self._read_date is None:
+            self._read_date = server_time
         if len(self._delivered) >= self._size_at_prune and self._read_position != _NEVER:
             # Pages come oldest first, so keys below the position reached are not needed again in this read.
             self._prune(self._safe_start(), limit=self._read_position)
@@ -418,11 +435,28 @@ class LogFollower:
             self._delivered[key] = count
         return count
 
+    def _anchor(self) -> int:
+        """A lower bound on the server's clock when this read began (see the module documentation)."""
+        if self._read_date is None:
+            return self._read_bound
+        return min(self._read_bound, self._read_date)
+
+    @property
+    def reached_head(self) -> bool:
+        """Whether this read has reached entries as new as the server's clock when it began, less the lookback.
+
+        What comes after them is the next read's: it re-reads the window for late entries anyway. A server whose
+        reads always carry a token never ends a read while lines keep coming, and a read that never ends keeps its
+        window from moving on.
+        """
+        return self._read_date is not None and self._read_position >= self._read_date - self._lookback
+
     def _safe_start(self) -> int | None:
         """The start the next read would have if this one ended now: keys below it are no longer needed."""
-        if self._read_bound == _NEVER:
+        anchor = self._anchor()
+        if anchor == _NEVER:
             return self._start
-        start = _floor_second(self._read_bound - self._lookback)
+        start = _floor_second(anchor - self._lookback)
         if self._floor is not None:
             start = max(start, self._floor)
         return start if self._start is None else max(start, self._start)

@@ -7,8 +7,10 @@ Error bodies come as ``google.rpc.Status`` (numeric code), wrapped in ``{"error"
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Mapping
+from email.utils import parsedate
 from typing import Any, Final, TypeVar
 
 import attrs
@@ -19,7 +21,7 @@ from .errors import GRPC_CODE_NAMES, APIStatusError, InvalidResponseError, statu
 from .requests import Request
 from .retry import retry_after_seconds
 
-__all__ = ["RawResponse", "error_from_response", "read_response"]
+__all__ = ["RawResponse", "error_from_response", "read_response", "server_time_ns"]
 
 T = TypeVar("T")
 
@@ -106,6 +108,24 @@ def error_from_response(response: RawResponse, *, now: float) -> APIStatusError:
         retry_after=retry_after_seconds(response.headers, now=now),
         url=response.url,
     )
+
+
+def server_time_ns(date: str | None) -> int | None:
+    """Nanoseconds since the epoch from an HTTP ``Date`` header (whole seconds), or ``None`` if absent or malformed.
+
+    Example:
+        >>> server_time_ns("Sun, 06 Nov 1994 08:49:37 GMT")
+        784111777000000000
+        >>> server_time_ns("yesterday") is None
+        True
+    """
+    fields = parsedate(date) if date else None
+    if fields is None:
+        return None
+    try:
+        return calendar.timegm(fields) * 1_000_000_000
+    except (ValueError, OverflowError):
+        return None
 
 
 def read_response(request: Request, response: RawResponse, model: type[T], *, now: float) -> T:

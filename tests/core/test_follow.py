@@ -20,6 +20,9 @@ LOOKBACK = 3.0
 WINDOW = WindowSettings(lookback=LOOKBACK, audit=LOOKBACK, max_window=100_000)
 
 
+Line = tuple[int, int, str, int]
+
+
 def keys(entries: list[LogEntry]) -> Counter[tuple[int, int, str]]:
     return Counter((e.log_time.ns, e.rank, e.message) for e in entries)
 
@@ -170,6 +173,48 @@ def test_a_long_read_still_finds_an_entry_that_appeared_behind_its_token() -> No
     )
     assert keys(run.delivered) == server.multiset()
     assert run.stats.late_entries == 1
+
+
+def live_log(rng: random.Random, *, seconds: int, per_second: int, late: float, max_delay: float) -> list[Line]:
+    """A log written while the job runs: lines at random times, some late by up to ``max_delay``, a few twice."""
+    entries: list[Line] = []
+    for i in range(seconds * per_second):
+        at = T0 + rng.randrange(seconds * NS)
+        delay = rng.randrange(1, round(max_delay * NS)) if rng.random() < late else 0
+        line = (at, rng.randrange(8), f"step {i}", delay)
+        entries += [line, line] if rng.random() < 0.02 else [line]
+    return entries
+
+
+@pytest.mark.parametrize("speed", [1, 20, 60])
+@pytest.mark.parametrize("seed", range(6))
+def test_pages_that_always_carry_a_token_with_failures_between_them_lose_nothing(speed: int, seed: int) -> None:
+    """Issue 14: a server that always sends a token makes every read at the head two requests (the lines, then the
+    token that says it is the end); a failed request between them lets the server's clock run on, and a server
+    running faster than the follower's clock (an emulator sped up) ran it on ``speed`` times further than the
+    follower measured, so the next read started past lines that appeared behind the token meanwhile. The window is
+    measured in the server's time (its ``Date``), so every line arrives, whatever the speed."""
+    rng = random.Random(seed)
+    server = LogServerModel(
+        live_log(rng, seconds=120, per_second=20, late=0.05, max_delay=LOOKBACK), repeat_end_token=True
+    )
+    run = follow_in_virtual_time(
+        server,
+        WINDOW,
+        rng=rng,
+        begin=T0,
+        until=T0 + 130 * NS,
+        page_size=50,
+        start=T0,
+        request_cost=lambda r: r.randrange(NS // 1000, NS // 100),
+        poll_delay=lambda r: r.randrange(NS // 2, 2 * NS) // speed,
+        failure_chance=0.3,
+        failure_wait=lambda r: r.randrange(NS // 2, 2 * NS),
+        speed=speed,
+        dates=True,
+    )
+    assert keys(run.delivered) == server.multiset()
+    assert run.stats.possibly_missed == 0
 
 
 def test_catching_up_on_a_long_backlog_does_not_read_it_twice() -> None:

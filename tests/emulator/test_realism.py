@@ -173,3 +173,43 @@ def test_realism_parse() -> None:
     for bad in ("loud", "fraction_digits=5", "unknown_fields=yes", "empty_pages_with_token=2"):
         with pytest.raises(ValueError, match=r"."):
             Realism.parse(bad)
+
+
+@pytest.mark.parametrize(("step", "page_size"), [(0.05, 20), (0.5, 50), (3.0, 200)])
+async def test_a_token_read_while_the_clock_moves_skips_only_lines_that_were_late_when_it_passed(
+    serve: Serve, step: float, page_size: int
+) -> None:
+    """Issue 14, the emulator's side: a forward read that always carries a token, its pages served while the clock
+    moves on. Its cursor is exact: no line twice, lines in order, and the only lines it leaves out are those still
+    invisible when it passed them, each newer than that moment less the lag (what a follower's lookback covers)."""
+    max_delay = 2.0
+    job = JobSpec(
+        id="live", duration=600.0, ranks=4, lines_per_second=30.0, late=LateLines(fraction=0.2, max_delay=max_delay)
+    )
+    api = await serve(scenario(job), realism=Realism(repeat_end_token=True))
+    api.emu.clock.advance(300)
+    began = api.emu.clock.time_ns()
+    start = api.emu.logs("live")[0][0]
+    params = {"startFromHead": "true", "pageSize": str(page_size), "startTime": start}
+    got: list[tuple[str, int, str]] = []
+    token: str | None = None
+    for _ in range(1000):
+        reply = await api.logs("live", {**params, "pageToken": token} if token else params)
+        got += reply.entries()
+        if reply.token == token:
+            break
+        token = reply.token
+        api.emu.clock.advance(step)
+    else:
+        pytest.fail("the read never caught up")
+    stored = Counter(api.emu.logs("live", include_pending=True))
+    assert not Counter(got) - stored, "a line came twice"
+    assert [ns_of(t) for t, _, _ in got] == sorted(ns_of(t) for t, _, _ in got)
+    left_out = stored - Counter(got)
+    assert left_out, "no line was late behind the cursor: the test shows nothing"
+    assert all(ns_of(t) > began - round(max_delay * 1e9) for t, _, _ in left_out)
+    # Once they are visible, a new query from the oldest line left out finds every one of them.
+    api.emu.clock.advance(max_delay)
+    oldest = min((t for t, _, _ in left_out), key=ns_of)
+    again, _ = await api.read_all("live", {"startFromHead": "true", "pageSize": "500", "startTime": oldest})
+    assert not left_out - Counter(again)

@@ -13,16 +13,16 @@ from testkit import RecordingClock
 from fwbatch_async import LogEntry, LogPage, PollPolicy, Timestamp
 from fwbatch_async._core.follow import WindowSettings
 from fwbatch_async._core.requests import Request, log_query
-from fwbatch_async.logs import FollowLogs, FollowSettings, FollowStart, RequestMeter
+from fwbatch_async.logs import DatedPage, FollowLogs, FollowSettings, FollowStart, RequestMeter
 
 T0 = 1_795_320_000 * 10**9
 
 
 def follow(job: str, fetched: list[str], slots: asyncio.Semaphore, clock: RecordingClock) -> FollowLogs:
-    async def fetch(request: Request, _meter: RequestMeter | None) -> LogPage:
+    async def fetch(request: Request, _meter: RequestMeter | None) -> DatedPage:
         fetched.append(job)
         entries = tuple(LogEntry(Timestamp(T0 + i), 0, f"{job} line {i}") for i in range(3))
-        return LogPage(entries=entries if request.query.count("startTime") == 0 else ())
+        return LogPage(entries=entries if request.query.count("startTime") == 0 else ()), None
 
     query = log_query(job, "acct", page_size=10, start_from_head=True)
     logs = FollowLogs(
