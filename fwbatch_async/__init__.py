@@ -9,12 +9,15 @@ Example:
     True
 """
 
+from ._config import DEFAULT_BASE_URL
 from ._core.convert import to_wire
+from ._core.cursor import FollowCursor
 from ._core.enums import JobState, Precision, StateCategory
 from ._core.errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    ArgumentError,
     AuthenticationError,
     BadRequestError,
     ConflictError,
@@ -30,7 +33,6 @@ from ._core.errors import (
     WaitTimeoutError,
 )
 from ._core.events import JobEnded, JobEvent, LogLine
-from ._core.follow import FollowCursor, FollowStats
 from ._core.jobs import WATCH_POLL, Change, JobUpdate
 from ._core.models import (
     BatchInferenceJob,
@@ -43,12 +45,14 @@ from ._core.models import (
 )
 from ._core.polling import PollPolicy
 from ._core.retry import RetryPolicy
+from ._core.selection import LineFilter
 from ._core.timestamps import Timestamp
+from ._core.window import FollowStats
+from ._fanout import JobEvents
+from ._logs import FollowLogs
 from ._version import __version__
-from .client import DEFAULT_BASE_URL, AsyncClient
+from .client import AsyncClient
 from .clock import Clock, SystemClock
-from .fanout import JobEvents
-from .logs import FollowLogs
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -56,6 +60,7 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "ArgumentError",
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
@@ -79,6 +84,7 @@ __all__ = [
     "JobStalledError",
     "JobState",
     "JobUpdate",
+    "LineFilter",
     "LogEntry",
     "LogLine",
     "LogPage",

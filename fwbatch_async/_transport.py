@@ -1,24 +1,29 @@
 """Sending one GET with aiohttp: the one place that touches aiohttp's request API.
 
 Transport failures become :class:`~fwbatch_async.APIConnectionError` / :class:`~fwbatch_async.APITimeoutError`
-here, so no aiohttp exception escapes the client. Redirects are followed by hand so the rules are ours: the
-``Authorization`` header never goes to another origin, and never over plain HTTP to a non-loopback host. This module
-is imported on first use: aiohttp takes longer to import than the rest of the package together.
+here, the one place they are mapped, with aiohttp's exception kept as the cause; no aiohttp exception escapes the
+client. A body is read up to ``MAX_BODY`` bytes: a server cannot make the client hold more. Redirects are followed
+by hand so the rules are ours: the ``Authorization`` header never goes to another origin, and never over plain HTTP
+to a non-loopback host. This module is imported on first use: aiohttp takes longer to import than the rest of the
+package together.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
+from typing import Final
 
 import aiohttp
 from yarl import URL
 
-from ._core.errors import APIConnectionError, APITimeoutError
+from ._core.errors import APIConnectionError, APITimeoutError, InvalidResponseError
 from ._core.responses import RawResponse
 
-__all__ = ["Transport", "is_loopback_host"]
+__all__ = ["MAX_BODY", "Transport", "is_loopback_host"]
 
+MAX_BODY: Final = 64 * 1024 * 1024
+"""The largest response body read, in bytes: a full page of 10,000 long log lines is a few megabytes."""
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
 
@@ -42,6 +47,24 @@ def _without_authorization(headers: Mapping[str, str]) -> dict[str, str]:
 def _describe(error: BaseException) -> str:
     text = str(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+async def _read_body(response: aiohttp.ClientResponse, url: str) -> bytes:
+    """The whole body, or :class:`InvalidResponseError` once it passes ``MAX_BODY`` (announced or read)."""
+    if response.content_length is not None and response.content_length > MAX_BODY:
+        raise _too_large(response.status, url)
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(1 << 20):
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise _too_large(response.status, url)
+    return bytes(body)
+
+
+def _too_large(status: int, url: str) -> InvalidResponseError:
+    return InvalidResponseError(
+        "response", f"body larger than {MAX_BODY // (1024 * 1024)} MiB", status=status, transient=False, url=url
+    )
 
 
 class Transport:
@@ -106,11 +129,13 @@ class Transport:
             session = self._get_session()  # again after a redirect: the client may have been closed meanwhile
             try:
                 async with session.get(target, headers=headers, allow_redirects=False) as response:
-                    body = await response.read()
+                    body = await _read_body(response, str(target))
             except TimeoutError as error:
-                raise APITimeoutError(f"no response within the timeout ({_describe(error)})", url=str(target)) from None
+                raise APITimeoutError(
+                    f"no response within the timeout ({_describe(error)})", url=str(target)
+                ) from error
             except aiohttp.ClientError as error:
-                raise APIConnectionError(_describe(error), url=str(target)) from None
+                raise APIConnectionError(_describe(error), url=str(target)) from error
             location = response.headers.get("Location")
             if response.status in _REDIRECT_STATUSES and location:
                 target, headers = self._follow(target, location, headers)

@@ -19,7 +19,9 @@ from collections.abc import Callable
 import attrs
 
 from fwbatch_async import LogEntry, LogPage, Timestamp
-from fwbatch_async._core.follow import FollowCursor, FollowStats, LogFollower, WindowSettings
+from fwbatch_async._core.cursor import FollowCursor
+from fwbatch_async._core.follow import LogFollower
+from fwbatch_async._core.window import FollowStats, WindowSettings
 
 NS = 1_000_000_000
 

@@ -11,7 +11,6 @@ hand-written loop that costs about as much as building the tuples (design §4).
 
 from __future__ import annotations
 
-import gc
 import math
 import re
 from collections.abc import Callable
@@ -37,7 +36,6 @@ from .timestamps import Timestamp, wire_timestamp
 
 __all__ = [
     "WireFormatError",
-    "collector_paused",
     "converter",
     "describe_error",
     "make_converter",
@@ -226,32 +224,8 @@ def _make_log_page_hook(*, strict: bool) -> Callable[[Any, Any], LogPage]:
     return structure_log_page
 
 
-class collector_paused:  # noqa: N801 - used like the function-style context managers of contextlib
-    """Keep the garbage collector off for a decoding step, and on again after it if it was on.
-
-    A page of 10,000 entries allocates 30,000 objects: left running, the collector would scan them dozens of times
-    while they are decoded and built (nearly halving decoding speed). Decoding makes no reference cycles, so there
-    is nothing for it to find meanwhile. A class, not ``@contextmanager``: it runs twice per request.
-    """
-
-    __slots__ = ("_collecting",)
-
-    def __enter__(self) -> None:
-        self._collecting = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._collecting:
-            gc.enable()
-
-
 def _structure_entries_fast(raw: list[Any]) -> tuple[LogEntry, ...]:
     """Entries in the shapes a server normally sends, built directly; anything else takes the exact path."""
-    with collector_paused():
-        return _build_entries(raw)
-
-
-def _build_entries(raw: list[Any]) -> tuple[LogEntry, ...]:
     new_tuple, entry_type, timestamp = tuple.__new__, LogEntry, wire_timestamp
     entries: list[LogEntry] = []
     append = entries.append

@@ -37,6 +37,7 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "ArgumentError",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
@@ -75,8 +76,24 @@ GRPC_CODE_NAMES: Final[Mapping[int, str]] = {
 """``google.rpc.Code`` numbers to names; error bodies carry the number, job statuses the name."""
 
 
+class ArgumentError(ValueError):
+    """An argument is malformed or out of range; raised when the call is made, before anything is sent.
+
+    A ``ValueError``, so code that catches that keeps working; a tool that wraps the client (``fwbatch``) can tell
+    its user's mistakes from a bug that happens to raise ``ValueError``.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> try:
+        ...     fw.AsyncClient(api_key="k", base_url="ftp://example.com")
+        ... except fw.ArgumentError as error:
+        ...     print(error)
+        base_url must be an http(s) URL with a host, got 'ftp://example.com'
+    """
+
+
 class FwBatchError(Exception):
-    """Base of every error this package raises on purpose (bad arguments raise ``ValueError`` instead).
+    """Base of every error this package raises on purpose (bad arguments raise :class:`ArgumentError` instead).
 
     Example:
         >>> import fwbatch_async as fw

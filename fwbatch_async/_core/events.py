@@ -5,9 +5,9 @@ from __future__ import annotations
 import attrs
 
 from .errors import FwBatchError
-from .follow import FollowStats
 from .jobs import JobUpdate
 from .models import BatchInferenceJob, LogEntry
+from .window import FollowStats
 
 __all__ = ["JobEnded", "JobEvent", "LogLine"]
 

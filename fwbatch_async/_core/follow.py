@@ -31,22 +31,18 @@ Everything here is pure: time comes in as arguments, and the caller does the req
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Final
 
-import attrs
-
+from .cursor import FollowCursor, message_digest
 from .models import LogEntry
+from .window import FollowStats, ReadOutcome, WindowSettings
 
-__all__ = ["FollowCursor", "FollowStats", "LogFollower", "ReadOutcome", "WindowSettings"]
+__all__ = ["LogFollower"]
 
 _NS: Final = 1_000_000_000
 _NEVER: Final = -(2**80)  # below any timestamp: "no watermark yet"
-_CURSOR_VERSION: Final = 1
 # Mid-read pruning runs when the window has doubled since the last prune: amortised O(1) per entry.
 _PRUNE_GROWTH: Final = 2
 _MIN_PRUNE_SIZE: Final = 4096
@@ -65,174 +61,6 @@ def _floor_second(ns: int) -> int:
 
 def _ceil_second(ns: int) -> int:
     return -(-ns // _NS) * _NS
-
-
-def message_digest(message: str) -> str:
-    """A short stable digest of a message (cursors store digests, not whole messages)."""
-    raw = hashlib.blake2b(message.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-@attrs.frozen
-class WindowSettings:
-    """How far back a follower looks.
-
-    Attributes:
-        lookback: seconds behind the newest entry that every read re-reads, for entries that arrive late.
-        audit: seconds below that window that every read also re-reads, to count entries that arrived too late.
-        max_window: the most keys kept; beyond it the oldest are dropped and the loss is reported.
-    """
-
-    lookback: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
-    audit: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
-    max_window: int = attrs.field(default=200_000, validator=attrs.validators.ge(1))
-
-
-@attrs.define
-class FollowStats:
-    """Counters of a log follow, updated as it runs.
-
-    Attributes:
-        entries_delivered: entries handed to the consumer.
-        requests: HTTP requests sent, retries included.
-        retries: requests that were retries of a failed one.
-        reads: reads (polls) begun.
-        late_entries: entries delivered after a newer one had been (they became visible late).
-        possibly_missed: entries that arrived later than the lookback window and were not delivered.
-        window_overflows: times the window outgrew its hard cap and its oldest keys were dropped.
-        failures: requests that failed after every retry; the follower waited and went on.
-        token_restarts: reads restarted because the server rejected a page token.
-
-    Example:
-        >>> import fwbatch_async as fw
-        >>> async def follow(client: fw.AsyncClient) -> None:
-        ...     async with client.follow_logs("my-job") as logs:
-        ...         async for _entry in logs:
-        ...             if logs.stats.possibly_missed:
-        ...                 print("some lines arrived later than the lookback")
-    """
-
-    entries_delivered: int = 0
-    requests: int = 0
-    retries: int = 0
-    reads: int = 0
-    late_entries: int = 0
-    possibly_missed: int = 0
-    window_overflows: int = 0
-    failures: int = 0
-    token_restarts: int = 0
-
-
-@attrs.frozen
-class FollowCursor:
-    """Where a follow stopped: enough to resume in another process with nothing repeated and nothing missed.
-
-    It holds the next read's start, the newest time seen, and a digest and count per entry inside the window, so
-    its size grows with the number of entries in the window, not with the log. Serialize it with :meth:`to_json`
-    and pass it back as ``follow_logs(..., cursor=...)``.
-
-    Example:
-        >>> cursor = FollowCursor(start=10, floor=None, watermark=12, seen=((12, 0, "abc", 1),), seconds=(), query="q")
-        >>> FollowCursor.from_json(cursor.to_json()) == cursor
-        True
-    """
-
-    start: int | None
-    """Nanoseconds: the next read starts here; ``None`` means from the first entry."""
-    floor: int | None
-    """Nanoseconds: nothing older is ever delivered; ``None`` means no such limit."""
-    watermark: int | None
-    """Nanoseconds: the newest entry time accounted for."""
-    seen: tuple[tuple[int, int, str, int], ...]
-    """``(time ns, rank, message digest, copies)`` of every entry accounted for at or after :attr:`start`."""
-    seconds: tuple[tuple[int, int], ...]
-    """``(second, entries)`` accounted for below :attr:`start`, for counting entries that arrive too late."""
-    query: str
-    """A digest of the query (job, ranks, filter) this cursor belongs to."""
-
-    def to_json(self) -> str:
-        """The cursor as a compact JSON string."""
-        return json.dumps(self.to_dict(), separators=(",", ":"))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The cursor as JSON-compatible data."""
-        return {
-            "v": _CURSOR_VERSION,
-            "query": self.query,
-            "start": self.start,
-            "floor": self.floor,
-            "watermark": self.watermark,
-            "seen": [list(item) for item in self.seen],
-            "seconds": [list(item) for item in self.seconds],
-        }
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> FollowCursor:
-        """Read a cursor written by :meth:`to_json`.
-
-        Raises:
-            ValueError: the text is not a cursor of this version.
-        """
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            raise ValueError(f"not a follow cursor: {error}") from None
-        return cls.from_dict(data)
-
-    @classmethod
-    def from_dict(cls, data: object) -> FollowCursor:
-        """Read a cursor from :meth:`to_dict` data.
-
-        Raises:
-            ValueError: the data is not a cursor of this version.
-        """
-        if not isinstance(data, dict) or data.get("v") != _CURSOR_VERSION:
-            raise ValueError(f"not a version {_CURSOR_VERSION} follow cursor")
-        try:
-            return cls(
-                start=_optional_int(data["start"]),
-                floor=_optional_int(data["floor"]),
-                watermark=_optional_int(data["watermark"]),
-                seen=tuple(
-                    (_int(ns), _int(rank), _str(digest), _int(count)) for ns, rank, digest, count in data["seen"]
-                ),
-                seconds=tuple((_int(second), _int(count)) for second, count in data["seconds"]),
-                query=_str(data["query"]),
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"malformed follow cursor: {error!r}") from None
-
-
-def _int(value: object) -> int:
-    if type(value) is not int:
-        raise TypeError(f"expected an integer, got {value!r}")
-    return value
-
-
-def _optional_int(value: object) -> int | None:
-    return None if value is None else _int(value)
-
-
-def _str(value: object) -> str:
-    if type(value) is not str:
-        raise TypeError(f"expected a string, got {value!r}")
-    return value
-
-
-@attrs.frozen
-class ReadOutcome:
-    """What a finished read found."""
-
-    delivered: int
-    """Entries the read delivered."""
-    missed: int
-    """Entries found to have arrived later than the window (counted, not delivered)."""
-    missed_from: int | None = None
-    """Nanoseconds: the start of the earliest second where entries were missed."""
-    missed_until: int | None = None
-    """Nanoseconds: the end of the latest second where entries were missed."""
-    overflowed: bool = False
-    """The window outgrew its cap and its oldest keys were dropped."""
 
 
 class LogFollower:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import attrs
 
+from .errors import ArgumentError
 from .timestamps import Timestamp
 
 __all__ = [
@@ -67,14 +68,14 @@ def _check_id(value: object, what: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, not {type(value).__name__}")
     if not value:
-        raise ValueError(f"{what} must not be empty")
+        raise ArgumentError(f"{what} must not be empty")
     if len(value) > MAX_ID_LENGTH:
-        raise ValueError(f"{what} is {len(value)} characters long; ids are at most {MAX_ID_LENGTH}")
+        raise ArgumentError(f"{what} is {len(value)} characters long; ids are at most {MAX_ID_LENGTH}")
     if value in {".", ".."}:
-        raise ValueError(f"{what} {value!r} is not an id")
+        raise ArgumentError(f"{what} {value!r} is not an id")
     bad = _FORBIDDEN_IN_ID.search(value)
     if bad:
-        raise ValueError(f"{what} {value[:80]!r} contains {bad.group()!r}, which no id may contain")
+        raise ArgumentError(f"{what} {value[:80]!r} contains {bad.group()!r}, which no id may contain")
     return value
 
 
@@ -96,11 +97,11 @@ def resolve_job(job: object, account_id: str | None, *, what: str, collections: 
         parts = job.split("/")
         if len(parts) != 4 or parts[2] not in collections:  # noqa: PLR2004
             shapes = " or ".join(f"accounts/{{account}}/{c}/{{id}}" for c in collections)
-            raise ValueError(f"{what} {job[:120]!r} is not a resource name of the form {shapes}")
+            raise ArgumentError(f"{what} {job[:120]!r} is not a resource name of the form {shapes}")
         return JobRef(_check_id(parts[1], f"account id in {what}"), _check_id(parts[3], what))
     job_id = _check_id(job, what)
     if account_id is None:
-        raise ValueError(
+        raise ArgumentError(
             f"{what} {job_id!r} is a bare id but no account is known: pass account_id= to the client, "
             "set FIREWORKS_ACCOUNT_ID, or pass the full name accounts/{account}/..."
         )
@@ -121,7 +122,7 @@ def _read_mask(read_mask: str | Iterable[str] | None) -> list[tuple[str, str]]:
     paths: list[object] = [read_mask] if isinstance(read_mask, str) else list(read_mask)
     for path in paths:
         if not isinstance(path, str) or not path.strip():
-            raise ValueError(f"read_mask paths must be non-empty strings, got {path!r}")
+            raise ArgumentError(f"read_mask paths must be non-empty strings, got {path!r}")
     return [("readMask", ",".join(str(path).strip() for path in paths))]
 
 
@@ -135,7 +136,7 @@ def _page_size(page_size: int | None, limit: int) -> list[tuple[str, str]]:
     if type(page_size) is not int:
         raise TypeError(f"page_size must be an int, not {type(page_size).__name__}")
     if not 1 <= page_size <= limit:
-        raise ValueError(f"page_size must be between 1 and {limit}, got {page_size}")
+        raise ArgumentError(f"page_size must be between 1 and {limit}, got {page_size}")
     return [("pageSize", str(page_size))]
 
 
@@ -147,12 +148,12 @@ def to_timestamp(value: Timestamp | datetime | str, what: str) -> Timestamp:
         try:
             return Timestamp.from_datetime(value)
         except ValueError as error:
-            raise ValueError(f"{what}: {error}") from None
+            raise ArgumentError(f"{what}: {error}") from None
     if isinstance(value, str):
         try:
             return Timestamp.parse(value)
         except ValueError as error:
-            raise ValueError(f"{what}: {error}") from None
+            raise ArgumentError(f"{what}: {error}") from None
     raise TypeError(f"{what} must be a Timestamp, an aware datetime or RFC 3339 text, not {type(value).__name__}")
 
 
@@ -173,7 +174,7 @@ def job_list_request(
 ) -> Request:
     """``GET /v1/accounts/{a}/batchInferenceJobs``."""
     if account_id is None:
-        raise ValueError("listing jobs needs an account: pass account_id= to the client or set FIREWORKS_ACCOUNT_ID")
+        raise ArgumentError("listing jobs needs an account: pass account_id= to the client or set FIREWORKS_ACCOUNT_ID")
     params = _page_size(page_size, MAX_JOB_LIST_PAGE_SIZE)
     if page_token:
         params.append(("pageToken", page_token))
@@ -223,12 +224,12 @@ def _ranks(ranks: Iterable[int] | None) -> list[tuple[str, str]]:
         raise TypeError("ranks must be an iterable of ints, not a string")
     values = list(ranks)
     if not values:
-        raise ValueError("ranks must not be empty; pass None for every rank")
+        raise ArgumentError("ranks must not be empty; pass None for every rank")
     for rank in values:
         if type(rank) is not int:
             raise TypeError(f"ranks must be ints, got {rank!r}")
         if not 0 <= rank <= 2**31 - 1:
-            raise ValueError(f"ranks must be between 0 and 2**31-1, got {rank}")
+            raise ArgumentError(f"ranks must be between 0 and 2**31-1, got {rank}")
     # Repeated parameters, exploded: ranks=0&ranks=3 (the documented form).
     return [("ranks", str(rank)) for rank in values]
 

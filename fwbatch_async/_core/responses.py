@@ -16,7 +16,7 @@ from typing import Any, Final, TypeVar
 import attrs
 import orjson
 
-from .convert import collector_paused, converter, describe_error
+from .convert import converter, describe_error
 from .errors import GRPC_CODE_NAMES, APIStatusError, InvalidResponseError, status_error_class
 from .requests import Request
 from .retry import retry_after_seconds
@@ -138,8 +138,7 @@ def read_response(request: Request, response: RawResponse, model: type[T], *, no
     if not 200 <= response.status < 300:  # noqa: PLR2004
         raise error_from_response(response, now=now)
     try:
-        with collector_paused():  # orjson allocates a dict per entry, each a step towards a collection
-            data = orjson.loads(response.body)
+        data = orjson.loads(response.body)
     except orjson.JSONDecodeError as error:
         raise InvalidResponseError(
             request.endpoint,

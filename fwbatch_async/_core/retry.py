@@ -8,6 +8,7 @@ Every call has an overall time budget: a retry whose wait would end past it is n
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Final
@@ -20,6 +21,7 @@ from .errors import APIConnectionError, APIStatusError, FwBatchError, InvalidRes
 __all__ = ["RetryPolicy", "retry_after_seconds"]
 
 RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
+_DOUBLINGS: Final = 60  # the backoff stops growing long before this; the cap keeps the arithmetic small
 
 
 def _status_set(statuses: Iterable[int]) -> frozenset[int]:
@@ -63,6 +65,17 @@ class RetryPolicy:
         """A policy that makes every request once."""
         return cls(max_attempts=1)
 
+    def patient(self) -> RetryPolicy:
+        """The same waits without an end: for follows and watches, to which failures are weather, not death.
+
+        Errors that retrying cannot fix still end them; the caller's own deadline (a wait's ``timeout``) still holds.
+
+        Example:
+            >>> RetryPolicy().patient().timeout is None
+            True
+        """
+        return attrs.evolve(self, max_attempts=sys.maxsize, timeout=None)
+
     def is_retryable(self, error: BaseException) -> bool:
         """Whether asking again could succeed."""
         if isinstance(error, APIStatusError):
@@ -86,7 +99,7 @@ class RetryPolicy:
         if requested is not None:
             delay = min(requested, self.max_retry_after)
         else:
-            delay = random * min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+            delay = random * min(self.max_delay, self.base_delay * 2 ** min(attempt - 1, _DOUBLINGS))
         if self.timeout is not None and elapsed + delay > self.timeout:
             return None
         return delay

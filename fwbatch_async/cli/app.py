@@ -33,7 +33,7 @@ _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _EXIT_CODES = """
 \b
 Exit codes: 0 done (every job waited for completed); 1 a job failed, expired or was cancelled;
-2 bad usage or missing credentials; 3 the API refused or could not be reached; 130 Ctrl-C.
+2 bad usage or missing credentials; 3 the API refused or could not be reached; 70 a bug; 130 Ctrl-C.
 """
 
 

@@ -25,10 +25,10 @@ class Settings:
         """A client for these settings.
 
         Raises:
-            ValueError: no API key, or a setting the client rejects.
+            ArgumentError: no API key, or a setting the client rejects.
         """
         if not self.api_key:
-            raise ValueError("no API key: pass --api-key or set FIREWORKS_API_KEY")
+            raise fw.ArgumentError("no API key: pass --api-key or set FIREWORKS_API_KEY")
         return fw.AsyncClient(
             api_key=self.api_key,
             account_id=self.account_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -85,8 +86,10 @@ async def show_logs(
             filter=selection.filter,
             page_size=_PAGE_SIZE,
         )
-        async for entry in entries:
-            writer.entry(entry)
+        # Closed here, not by the garbage collector, when the reader goes away (a closed pipe) mid-log.
+        async with aclosing(entries):
+            async for entry in entries:
+                writer.entry(entry)
     return ExitCode.OK
 
 

@@ -32,6 +32,8 @@ class ExitCode(enum.IntEnum):
     """Bad flags or arguments, or missing credentials."""
     API = 3
     """The API refused (unknown job, bad key) or could not be reached."""
+    INTERNAL = 70
+    """A bug in fwbatch (``-v`` shows its traceback): worth reporting."""
     INTERRUPTED = 130
     """Stopped with Ctrl-C."""
 
@@ -71,15 +73,22 @@ def run(main: Coroutine[Any, Any, ExitCode]) -> ExitCode:
     except BrokenPipeError:  # `fwbatch logs -f job | head`: the reader is done, and so are we
         _silence_stdout()
         return ExitCode.OK
-    except fw.JobError as error:
-        _report(str(error))
-        return ExitCode.JOB_FAILED
-    except fw.FwBatchError as error:
-        _report(describe(error))
-        return ExitCode.API
-    except ValueError as error:  # the library checks arguments before it sends anything
-        _report(str(error))
-        return ExitCode.USAGE
+    except Exception as error:  # every error is one line; a bug's traceback only under -v
+        code, message = _failure(error)
+        _report(message)
+        return code
+
+
+def _failure(error: Exception) -> tuple[ExitCode, str]:
+    """The exit code and the line for an error: a job's end, the API's answer, bad usage, or a bug of ours."""
+    if isinstance(error, fw.JobError):
+        return ExitCode.JOB_FAILED, str(error)
+    if isinstance(error, fw.FwBatchError):
+        return ExitCode.API, describe(error)
+    if isinstance(error, fw.ArgumentError):  # the library checks arguments before it sends anything
+        return ExitCode.USAGE, str(error)
+    # Not the user's mistake, even a ValueError: the library raised it for something other than an argument.
+    return ExitCode.INTERNAL, f"internal error, please report it: {type(error).__name__}: {error}"
 
 
 def _report(message: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 import fwbatch_async as fw
 from fwbatch_async.cli.lines import LineWriter, use_colour
-from fwbatch_async.cli.outcome import ExitCode, job_outcome
+from fwbatch_async.cli.outcome import ExitCode, job_outcome, run
 from fwbatch_async.cli.timespec import parse_since
 
 ENTRY = fw.LogEntry(fw.Timestamp.parse("2026-11-22T04:00:00.000000001Z"), 3, "line one\nline two")
@@ -95,3 +95,21 @@ def ended(state: fw.JobState | None, error: fw.FwBatchError | None = None) -> fw
 )
 def test_the_exit_code_mirrors_the_outcomes(ends: list[fw.JobEnded], code: ExitCode) -> None:
     assert job_outcome(ends) is code
+
+
+async def _bug() -> ExitCode:
+    raise ValueError("a library bug, not the user's mistake")
+
+
+async def _bad_argument() -> ExitCode:
+    raise fw.ArgumentError("job_id 'a b' contains ' ', which no id may contain")
+
+
+def test_only_argument_errors_are_usage_errors_and_a_bug_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    """A library bug that raises ValueError is not the user's bad usage (issue 15)."""
+    assert run(_bad_argument()) is ExitCode.USAGE
+    assert capsys.readouterr().err == "fwbatch: error: job_id 'a b' contains ' ', which no id may contain\n"
+    assert run(_bug()) is ExitCode.INTERNAL
+    err = capsys.readouterr().err
+    assert err.startswith("fwbatch: error: internal error, please report it: ValueError: a library bug")
+    assert err.count("\n") == 1

@@ -5,6 +5,7 @@ import math
 from typing import Any
 
 import cattrs
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,6 +23,8 @@ from fwbatch_async import (
     Timestamp,
 )
 from fwbatch_async._core.convert import WireFormatError, converter, describe_error, strict_converter
+from fwbatch_async._core.requests import Request
+from fwbatch_async._core.responses import RawResponse, read_response
 
 # Every field the seed page and fireworks-api.md §2 document, with realistic values.
 FULL_JOB: dict[str, Any] = {
@@ -393,20 +396,20 @@ def test_malformed_log_pages_are_errors_naming_the_place(data: object, problem: 
         converter.structure(data, LogPage)
 
 
-@pytest.mark.parametrize("enabled", [True, False])
-def test_decoding_a_page_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
-    # Pages are decoded with the collector paused; it must come back on, even after a malformed entry, and must
-    # stay off for an application that turned it off.
-    was = gc.isenabled()
-    try:
-        gc.enable() if enabled else gc.disable()
-        assert len(converter.structure({"entries": [{"logTime": T1, "rank": 1, "message": "m"}]}, LogPage).entries)
-        assert gc.isenabled() is enabled
-        with pytest.raises(WireFormatError):
-            converter.structure({"entries": [{"logTime": T1, "rank": 1, "message": "m"}, "line"]}, LogPage)
-        assert gc.isenabled() is enabled
-    finally:
-        gc.enable() if was else gc.disable()
+def test_decoding_a_page_never_switches_the_garbage_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library inside other people's services must not toggle a process-wide switch (issue 15)."""
+
+    def switched() -> None:
+        raise AssertionError("the garbage collector was switched")
+
+    monkeypatch.setattr(gc, "disable", switched)
+    monkeypatch.setattr(gc, "enable", switched)
+    body = orjson.dumps({"entries": [{"logTime": T1, "rank": 1, "message": "m"}] * 1000})
+    request = Request("getBatchJobLogs", "/v1/accounts/a/batchJobs/j:getLogs")
+    page = read_response(request, RawResponse(200, {}, body, "u"), LogPage, now=0.0)
+    assert len(page.entries) == 1000
+    with pytest.raises(WireFormatError):
+        converter.structure({"entries": [{"logTime": T1, "rank": 1, "message": "m"}, "line"]}, LogPage)
 
 
 def test_the_strict_converter_validates_every_timestamp_eagerly() -> None:

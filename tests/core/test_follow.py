@@ -13,7 +13,9 @@ from logsim import NS, LogServerModel, follow_in_virtual_time
 
 from fwbatch_async import LogEntry, Timestamp
 from fwbatch_async._core import follow as follow_module
-from fwbatch_async._core.follow import FollowCursor, FollowStats, LogFollower, WindowSettings
+from fwbatch_async._core.cursor import FollowCursor
+from fwbatch_async._core.follow import LogFollower
+from fwbatch_async._core.window import FollowStats, WindowSettings
 
 T0 = 1_795_320_000 * NS
 LOOKBACK = 3.0

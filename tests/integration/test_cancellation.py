@@ -127,8 +127,8 @@ async def run_and_interrupt(run: Run, *, sleeps: int, turns: int, fault_seed: in
         sessions: list[aiohttp.ClientSession] = []
 
         async def interrupt() -> None:
-            if client._transport is not None and client._transport._session is not None:
-                sessions.append(client._transport._session)
+            if client._sender.transport is not None and client._sender.transport._session is not None:
+                sessions.append(client._sender.transport._session)
             if close_client:
                 await client.aclose()  # while the work still runs: it must end, not hang or leak
             else:
@@ -142,7 +142,7 @@ async def run_and_interrupt(run: Run, *, sleeps: int, turns: int, fault_seed: in
         with contextlib.suppress(asyncio.CancelledError):
             await canceller
         await client.aclose()
-        assert client._transport is None
+        assert client._sender.transport is None
         assert all(session.closed for session in sessions)
         assert await settle(lambda: emu.stats.in_flight == 0), "a request is still being handled"
         server = emu._runner.server if emu._runner is not None else None

@@ -86,7 +86,7 @@ async def test_a_full_verbose_run_through_faults_never_shows_the_key(every_log_l
                 api_key=KEY, account_id="acct", base_url=emu.base_url, clock=clock, retry=fw.RetryPolicy(max_attempts=2)
             )
             async with client:
-                outputs += [repr(client), str(client), repr(vars(client)), repr(client._headers)]
+                outputs += [repr(client), str(client), repr(vars(client)), repr(client._config.headers)]
                 async with client.follow_job("job-1", from_start=True) as events:
                     outputs += [repr(event) async for event in events]
                 for call in (

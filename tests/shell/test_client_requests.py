@@ -170,7 +170,7 @@ async def test_transport_failures_become_our_errors(
         with pytest.raises(error) as raised:
             await c.get_batch_inference_job("nightly")
     assert not isinstance(raised.value, aiohttp.ClientError)
-    assert raised.value.__cause__ is None
+    assert raised.value.__cause__ is exception  # mapped at one boundary, the cause kept (issue 15)
     assert len(calls(mocked)) == 2
 
 
@@ -282,7 +282,7 @@ async def test_the_key_never_appears_in_reprs_errors_or_debug_logs(
 
 async def test_no_session_exists_until_the_first_request(mocked: Any) -> None:
     client = fw.AsyncClient(api_key=KEY, account_id="acme", base_url=BASE)
-    assert client._transport is None
+    assert client._sender.transport is None
     await client.aclose()
     assert calls(mocked) == []
 

@@ -1,0 +1,179 @@
+"""The job watch machine: when to read a job, what a read means, and when the watch ends; no I/O, no clock.
+
+A driver asks :meth:`WatchMachine.next_request` what to do at a time, sends the request, and feeds the answer back
+(:meth:`~WatchMachine.on_job` or :meth:`~WatchMachine.on_failure`). The machine decides:
+
+- **reads**: 1 s after the job changed, backing off while nothing changes (the poll policy), and never past the
+  moment a stall would be due;
+- **what changed** (state, progress, status) and **stalls** (RUNNING without progress for ``stall_after``): a stall
+  raises :class:`~fwbatch_async.JobStalledError`, or is reported once as an update;
+- **the end**: the first read in a finished state, then, for a wait, one full read of the job;
+- **failures**: anything the retry policy can fix is waited out with its delays (a server's ``Retry-After``
+  first); anything else ends the watch;
+- **the deadline** of a wait: :class:`~fwbatch_async.WaitTimeoutError` once ``timeout`` seconds have passed since the
+  first request, whatever the server does meanwhile; no wait it asks for goes past it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from .actions import DONE, Action, Wait
+from .errors import FwBatchError, JobStalledError, WaitTimeoutError
+from .jobs import Change, JobUpdate, JobWatcher
+from .models import BatchInferenceJob
+from .polling import DEADLINE_SLACK, PollPolicy
+from .requests import Request
+from .retry import RetryPolicy
+
+__all__ = ["WatchMachine", "WatchSettings"]
+
+
+@attrs.frozen(kw_only=True)
+class WatchSettings:
+    """How a watch behaves; see :meth:`fwbatch_async.AsyncClient.watch_job`."""
+
+    poll: PollPolicy
+    retry: RetryPolicy
+    """Decides which failures are waited out, and how long; a patient policy (it never gives up by itself)."""
+    stall_after: float | None = None
+    raise_on_stall: bool = True
+    timeout: float | None = None
+    """Seconds after the first request at which the watch raises :class:`WaitTimeoutError` (a wait's timeout)."""
+
+
+class WatchMachine:
+    """One job's watch; see the module documentation.
+
+    Args:
+        job_id: the job, for messages.
+        request: the read of the job, with the fields a watch needs.
+        settings: poll schedule, stall, timeout and retry policy.
+        random: uniform numbers in [0, 1) for jitter.
+        final: a read of the whole job, made once after it finished (a wait returns it), or ``None``.
+    """
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        request: Request,
+        settings: WatchSettings,
+        random: Callable[[], float],
+        final: Request | None = None,
+    ) -> None:
+        self._job_id = job_id
+        self._request = request
+        self._final = final
+        self._settings = settings
+        self._random = random
+        self._watcher = JobWatcher(stall_after=settings.stall_after)
+        self._schedule = settings.poll.schedule()
+        self._deadline: float | None = None
+        self._started = False
+        self._due = float("-inf")
+        self._sent: Request | None = None
+        self._failures = 0
+        self._finished = False  # seen in a finished state
+        self._expired = False  # the driver gave up a request at the deadline
+        self._done = False
+        self.last: BatchInferenceJob | None = None
+        """The job as last read (after the end: the full read, for a wait that asked for one)."""
+        self.finished_at: int | None = None
+        """Nanoseconds, the server's clock (its ``Date``) on the answer that first showed the job finished."""
+
+    @property
+    def deadline(self) -> float | None:
+        """The monotonic time at which a wait times out, once the first request was made."""
+        return self._deadline
+
+    def next_request(self, now: float) -> Action:
+        """What to do at ``now``: send a request, wait until a time, or nothing more.
+
+        Raises:
+            WaitTimeoutError: the wait's ``timeout`` has passed.
+            RuntimeError: a request is out and has not been answered.
+        """
+        if self._sent is not None:
+            raise RuntimeError("a request is out: answer it with on_job() or on_failure() first")
+        if self._done:
+            return DONE
+        if not self._started:
+            self._started = True
+            if self._settings.timeout is not None:
+                self._deadline = now + self._settings.timeout
+        expired = self._expired or (self._deadline is not None and now >= self._deadline - DEADLINE_SLACK)
+        if expired and not self._finished:
+            raise self._timed_out()
+        if now < self._due - DEADLINE_SLACK:
+            return Wait(self._due if self._deadline is None else min(self._due, self._deadline))
+        self._sent = self._final if self._finished and self._final is not None else self._request
+        return self._sent
+
+    def on_job(self, job: BatchInferenceJob, now: float, server_time: int | None = None) -> JobUpdate | None:
+        """The answer to the request out: the update to report, or ``None`` when nothing changed.
+
+        Raises:
+            JobStalledError: the job stalled, and the watch raises on stalls.
+        """
+        self._answered()
+        self._failures = 0
+        self.last = job
+        if self._finished:  # the full read after the end
+            self._done = True
+            return None
+        update = self._watcher.observe(job, now)
+        if update is not None and update.stalled_for is not None and self._settings.raise_on_stall:
+            raise JobStalledError(
+                f"job {self._job_id} has been RUNNING without progress for {update.stalled_for:.0f}s",
+                job_id=self._job_id,
+                job=job,
+                stalled_for=update.stalled_for,
+            )
+        if job.state.is_finished:
+            self._finished, self.finished_at = True, server_time
+            self._done = self._final is None
+            self._due = now
+            return update
+        moved = update is not None and bool(update.changes - {Change.STALLED})
+        delay = self._schedule.next_delay(found_new=moved, random=self._random())
+        stall_due = self._watcher.next_check_within(now)
+        if stall_due is not None:
+            delay = min(delay, stall_due)
+        self._due = now + delay
+        return update
+
+    def on_failure(self, error: FwBatchError, now: float) -> None:
+        """The request out failed with ``error``: wait it out, or end the watch.
+
+        Raises:
+            FwBatchError: ``error`` itself, when retrying cannot fix it.
+        """
+        self._answered()
+        self._failures += 1
+        delay = self._settings.retry.delay_after(error, attempt=self._failures, elapsed=0.0, random=self._random())
+        if delay is None:
+            raise error
+        self._due = now + delay
+
+    def deadline_passed(self) -> None:
+        """The driver gave up the request out because the deadline came first: the next step raises the timeout."""
+        self._answered()
+        self._expired = True
+
+    def _answered(self) -> None:
+        if self._sent is None:
+            raise RuntimeError("no request is out")
+        self._sent = None
+
+    def _timed_out(self) -> WaitTimeoutError:
+        timeout = self._settings.timeout or 0.0
+        seen = self.last.state.short_name if self.last is not None else "never read"
+        return WaitTimeoutError(
+            f"job {self._job_id} has not finished after {timeout:g}s (last seen {seen})",
+            job_id=self._job_id,
+            job=self.last,
+            timeout=timeout,
+        )

@@ -1,0 +1,213 @@
+"""The watch machine's rules, one table row each: no clock, no event loop, no server (issue 15)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+import pytest
+
+import fwbatch_async as fw
+from fwbatch_async._core.actions import DONE, Wait
+from fwbatch_async._core.plans import WatchPlan
+from fwbatch_async._core.requests import Request
+from fwbatch_async._core.watching import WatchMachine
+
+POLL = fw.PollPolicy(min_interval=1.0, max_interval=8.0, backoff=2.0, jitter=0.0)
+NAME = "accounts/acct/batchInferenceJobs/job-1"
+
+
+def job(state: str = "RUNNING", processed: int = 0, message: str = "") -> fw.BatchInferenceJob:
+    return fw.BatchInferenceJob(
+        name=NAME,
+        state=fw.JobState(f"JOB_STATE_{state}"),
+        job_progress=fw.JobProgress(total_processed_requests=processed),
+        status=fw.Status(code="OK", message=message),
+    )
+
+
+def machine(**settings: object) -> WatchMachine:
+    arguments: dict[str, object] = {"poll": POLL, "retry": fw.RetryPolicy(base_delay=1.0, max_delay=8.0)} | settings
+    plan = WatchPlan.create("acct", ["state", "jobProgress"], **arguments)  # type: ignore[arg-type]
+    return plan.machine("job-1", random=lambda: 1.0)
+
+
+def read(watch: WatchMachine, now: float, answer: fw.BatchInferenceJob) -> fw.JobUpdate | None:
+    action = watch.next_request(now)
+    assert isinstance(action, Request), f"expected a request at {now}, got {action!r}"
+    return watch.on_job(answer, now)
+
+
+def until(watch: WatchMachine, now: float) -> float:
+    action = watch.next_request(now)
+    assert isinstance(action, Wait), action
+    return action.until
+
+
+def changes(update: fw.JobUpdate | None) -> set[str]:
+    return set() if update is None else {change.value for change in update.changes}
+
+
+def test_the_request_reads_only_what_a_watch_needs() -> None:
+    action = machine().next_request(0.0)
+    assert isinstance(action, Request)
+    assert action.target == "/v1/accounts/acct/batchInferenceJobs/job-1?readMask=state%2CjobProgress"
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ([job()], [{"first"}]),
+        ([job(), job()], [{"first"}, set()]),
+        ([job("PENDING"), job("RUNNING")], [{"first"}, {"state"}]),
+        ([job(processed=1), job(processed=5)], [{"first"}, {"progress"}]),
+        ([job(), job(message="warming up")], [{"first"}, {"status"}]),
+        ([job("PENDING"), job("RUNNING", 3)], [{"first"}, {"state", "progress"}]),
+    ],
+)
+def test_what_each_read_reports(answers: list[fw.BatchInferenceJob], expected: list[set[str]]) -> None:
+    watch, now, got = machine(), 0.0, []
+    for answer in answers:
+        got.append(changes(read(watch, now, answer)))
+        now = until(watch, now)
+    assert got == expected
+
+
+def test_reads_back_off_while_nothing_changes_and_come_back_after_a_change() -> None:
+    watch, now, waits = machine(), 0.0, []
+    for answer in [job(), job(), job(), job(), job(), job(processed=1), job(processed=1)]:
+        read(watch, now, answer)
+        nxt = until(watch, now)
+        waits.append(nxt - now)
+        now = nxt
+    assert waits == [1.0, 2.0, 4.0, 8.0, 8.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("state", ["COMPLETED", "FAILED", "EXPIRED", "CANCELLED", "DELETED"])
+def test_the_watch_ends_with_the_first_finished_read(state: str) -> None:
+    watch = machine()
+    read(watch, 0.0, job())
+    update = read(watch, 1.0, job(state))
+    assert update is not None
+    assert update.finished
+    assert watch.next_request(1.0) is DONE
+
+
+def test_a_wait_reads_the_whole_job_once_it_finished() -> None:
+    watch = machine(final_read=True)
+    read(watch, 0.0, job("COMPLETED"))
+    final = watch.next_request(0.0)
+    assert isinstance(final, Request)
+    assert final.target == "/v1/accounts/acct/batchInferenceJobs/job-1"
+    whole = attrs.evolve(job("COMPLETED"), output_dataset_id="results")
+    assert watch.on_job(whole, 0.0) is None
+    assert watch.next_request(0.0) is DONE
+    assert watch.last == whole
+
+
+def test_a_stall_raises_once_the_job_runs_without_progress_for_long_enough() -> None:
+    watch = machine(stall_after=5.0)
+    read(watch, 0.0, job(processed=1))
+    now = until(watch, 0.0)
+    read(watch, now, job(processed=1))
+    assert until(watch, now) <= 5.0  # never sleeps past the moment a stall is due
+    with pytest.raises(fw.JobStalledError) as raised:
+        read(watch, 5.0, job(processed=1))
+    assert raised.value.stalled_for == 5.0
+
+
+def test_a_stall_can_be_reported_instead_and_progress_ends_it() -> None:
+    watch = machine(stall_after=5.0, raise_on_stall=False)
+    read(watch, 0.0, job(processed=1))
+    assert changes(read(watch, 5.0, job(processed=1))) == {"stalled"}
+    assert changes(read(watch, until(watch, 5.0), job(processed=2))) == {"progress"}
+
+
+@pytest.mark.parametrize(
+    ("error", "wait"),
+    [
+        (fw.ServerError("unavailable", status=503), 1.0),
+        (fw.RateLimitError("slow down", status=429, retry_after=6.0), 6.0),
+        (fw.APITimeoutError("no answer"), 1.0),
+    ],
+)
+def test_failures_that_retrying_can_fix_are_waited_out(error: fw.FwBatchError, wait: float) -> None:
+    watch = machine()
+    watch.next_request(0.0)
+    watch.on_failure(error, 0.0)
+    assert watch.next_request(0.0) == Wait(wait)
+
+
+def test_a_failure_that_retrying_cannot_fix_ends_the_watch() -> None:
+    watch = machine()
+    watch.next_request(0.0)
+    with pytest.raises(fw.NotFoundError):
+        watch.on_failure(fw.NotFoundError("no such job", status=404), 0.0)
+
+
+def outage(watch: WatchMachine, start: float) -> Callable[[], float]:
+    """Answer every request with a 503; each call makes one request and returns when the next is due."""
+    now = start
+
+    def once() -> float:
+        nonlocal now
+        action = watch.next_request(now)
+        if isinstance(action, Wait):
+            now = action.until
+            return now
+        watch.on_failure(fw.ServerError("unavailable", status=503), now)
+        return now
+
+    return once
+
+
+def test_a_waits_timeout_holds_through_an_outage() -> None:
+    """wait_for_job(timeout=60) during a 503 outage must still raise at 60 s (issue 15)."""
+    watch = machine(timeout=60.0)
+    read(watch, 0.0, job())
+    step = outage(watch, until(watch, 0.0))
+    seen: list[float] = []
+
+    def until_it_raises() -> None:
+        while True:
+            seen.append(step())
+
+    with pytest.raises(fw.WaitTimeoutError) as raised:
+        until_it_raises()
+    assert max(seen) == 60.0  # no wait it asks for goes past the deadline, and it is kept
+    assert raised.value.job == job()
+    assert raised.value.timeout == 60.0
+
+
+def test_a_request_given_up_at_the_deadline_times_the_wait_out() -> None:
+    watch = machine(timeout=10.0)
+    read(watch, 0.0, job())
+    watch.next_request(until(watch, 0.0))
+    watch.deadline_passed()  # the driver's race: the deadline came before the answer
+    with pytest.raises(fw.WaitTimeoutError):
+        watch.next_request(1.0)  # whatever the clock says
+
+
+def test_no_timeout_once_the_job_was_seen_finished() -> None:
+    watch = machine(timeout=10.0, final_read=True)
+    read(watch, 9.0, job("COMPLETED"))
+    assert isinstance(watch.next_request(11.0), Request)  # the whole job is still read
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [({"stall_after": 0}, "stall_after"), ({"timeout": -1.0}, "timeout"), ({"timeout": "60"}, "timeout")],
+)
+def test_bad_settings_are_refused(settings: dict[str, object], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        machine(**settings)
+
+
+def test_one_request_at_a_time() -> None:
+    watch = machine()
+    watch.next_request(0.0)
+    with pytest.raises(RuntimeError, match="a request is out"):
+        watch.next_request(0.0)
+    watch.on_job(job(), 0.0)
+    with pytest.raises(RuntimeError, match="no request is out"):
+        watch.on_job(job(), 0.0)
