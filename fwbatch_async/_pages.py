@@ -6,11 +6,11 @@ consumer asks, and keep no page alive while the next one is decoded.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
 from ._core.models import BatchInferenceJob, JobListPage, LogEntry, LogPage
-from ._core.requests import LogQuery, Request
+from ._core.requests import JobListQuery, LogQuery
 from ._sender import Sender
 
 __all__ = ["iter_entries", "iter_job_pages", "iter_log_pages", "read_tail"]
@@ -53,11 +53,11 @@ async def read_tail(sender: Sender, query: LogQuery, n: int) -> list[LogEntry]:
     return newest_first[n - 1 :: -1] if len(newest_first) >= n else newest_first[::-1]
 
 
-async def iter_job_pages(sender: Sender, query: Callable[..., Request]) -> AsyncGenerator[BatchInferenceJob]:
-    """Every job of a listing, page after page; ``query(page_token=...)`` is the request for a page."""
+async def iter_job_pages(sender: Sender, query: JobListQuery) -> AsyncGenerator[BatchInferenceJob]:
+    """Every job of a listing, page after page."""
     token: str | None = None
     while True:
-        page = (await sender.call(query(page_token=token), JobListPage)).value
+        page = (await sender.call(query.request(token), JobListPage)).value
         for job in page.jobs:
             yield job
         # A token that comes back unchanged would page forever.

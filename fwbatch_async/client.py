@@ -7,7 +7,6 @@ machines of ``_core`` (``following``, ``watching``), and the streams that drive 
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
@@ -22,7 +21,7 @@ from ._core.following import FollowStart
 from ._core.models import BatchInferenceJob, LogEntry, LogPage
 from ._core.plans import FollowPlan
 from ._core.polling import PollPolicy
-from ._core.requests import MAX_LOG_PAGE_SIZE, job_list_request, job_request
+from ._core.requests import MAX_LOG_PAGE_SIZE, job_list_query, job_request
 from ._core.retry import RetryPolicy
 from ._core.selection import LineFilter, LogSelection
 from ._core.timestamps import Timestamp
@@ -193,15 +192,9 @@ class AsyncClient(JobMethods):
             ...     jobs = client.list_batch_inference_jobs(filter='state = "JOB_STATE_RUNNING"')
             ...     return [job.job_id async for job in jobs]
         """
-        query = functools.partial(
-            job_list_request,
-            self.account_id,
-            filter=filter,
-            order_by=order_by,
-            page_size=page_size,
-            read_mask=read_mask,
+        query = job_list_query(
+            self.account_id, filter=filter, order_by=order_by, page_size=page_size, read_mask=read_mask
         )
-        query()  # checks the arguments now, before any request
         return iter_job_pages(self._sender, query)
 
     # --- logs ----------------------------------------------------------------------------------------------------

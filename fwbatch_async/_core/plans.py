@@ -15,7 +15,7 @@ from .cursor import message_digest
 from .errors import ArgumentError
 from .following import FollowMachine, FollowSettings, FollowStart, tail_page_size
 from .polling import PollPolicy
-from .requests import MAX_LOG_PAGE_SIZE, Request, job_request
+from .requests import MAX_LOG_PAGE_SIZE, Request, check_read_mask, job_request
 from .retry import RetryPolicy
 from .selection import LogSelection
 from .watching import WatchMachine, WatchSettings
@@ -98,7 +98,7 @@ class WatchPlan:
     """How to watch a job: the fields read each time, the settings, and whether to read it whole at the end."""
 
     account_id: str | None
-    read_mask: str | tuple[str, ...] | None
+    read_mask: str | None
     settings: WatchSettings
     final_read: bool = False
 
@@ -122,8 +122,7 @@ class WatchPlan:
         """
         check_seconds("stall_after", stall_after)
         check_seconds("timeout", timeout)
-        mask = read_mask if read_mask is None or isinstance(read_mask, str) else tuple(read_mask)
-        job_request("-", "-", read_mask=mask)
+        mask = check_read_mask(read_mask)
         settings = WatchSettings(
             poll=poll, retry=retry.patient(), stall_after=stall_after, raise_on_stall=raise_on_stall, timeout=timeout
         )

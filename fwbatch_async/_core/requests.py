@@ -20,10 +20,15 @@ from .timestamps import Timestamp
 __all__ = [
     "MAX_JOB_LIST_PAGE_SIZE",
     "MAX_LOG_PAGE_SIZE",
+    "JobListQuery",
     "JobRef",
     "LogQuery",
     "Request",
     "check_account_id",
+    "check_page_size",
+    "check_ranks",
+    "check_read_mask",
+    "job_list_query",
     "job_list_request",
     "job_request",
     "log_query",
@@ -116,28 +121,40 @@ def _job_path(ref: JobRef, collection: str) -> str:
     return f"/v1/accounts/{_segment(ref.account_id)}/{collection}/{_segment(ref.job_id)}"
 
 
-def _read_mask(read_mask: str | Iterable[str] | None) -> list[tuple[str, str]]:
+def check_read_mask(read_mask: str | Iterable[str] | None) -> str | None:
+    """A read mask as the wire's comma-separated paths (``None``: every field), checked."""
     if read_mask is None:
-        return []
+        return None
     paths: list[object] = [read_mask] if isinstance(read_mask, str) else list(read_mask)
     for path in paths:
         if not isinstance(path, str) or not path.strip():
             raise ArgumentError(f"read_mask paths must be non-empty strings, got {path!r}")
-    return [("readMask", ",".join(str(path).strip() for path in paths))]
+    return ",".join(str(path).strip() for path in paths)
+
+
+def _read_mask(read_mask: str | Iterable[str] | None) -> list[tuple[str, str]]:
+    mask = check_read_mask(read_mask)
+    return [] if mask is None else [("readMask", mask)]
 
 
 def _encode(params: Iterable[tuple[str, str]]) -> str:
     return "&".join(f"{name}={quote(value, safe='')}" for name, value in params)
 
 
-def _page_size(page_size: int | None, limit: int) -> list[tuple[str, str]]:
+def check_page_size(page_size: int | None, limit: int) -> int | None:
+    """A page size from 1 to ``limit`` (``None``: the server's default), checked."""
     if page_size is None:
-        return []
+        return None
     if type(page_size) is not int:
         raise TypeError(f"page_size must be an int, not {type(page_size).__name__}")
     if not 1 <= page_size <= limit:
         raise ArgumentError(f"page_size must be between 1 and {limit}, got {page_size}")
-    return [("pageSize", str(page_size))]
+    return page_size
+
+
+def _page_size(page_size: int | None, limit: int) -> list[tuple[str, str]]:
+    size = check_page_size(page_size, limit)
+    return [] if size is None else [("pageSize", str(size))]
 
 
 def to_timestamp(value: Timestamp | datetime | str, what: str) -> Timestamp:
@@ -163,6 +180,43 @@ def job_request(job: str, account_id: str | None, *, read_mask: str | Iterable[s
     return Request("getBatchInferenceJob", _job_path(ref, _JOBS), _encode(_read_mask(read_mask)))
 
 
+@attrs.frozen
+class JobListQuery:
+    """A listing of an account's jobs, checked and encoded once; only the page token varies."""
+
+    path: str
+    size: str
+    """The encoded page size, if any: it comes first, before the token."""
+    rest: str
+    """The other encoded parameters (filter, order, read mask)."""
+
+    def request(self, page_token: str | None = None) -> Request:
+        """The request for the first page (no token) or a following one."""
+        token = f"pageToken={quote(page_token, safe='')}" if page_token else ""
+        return Request("listBatchInferenceJobs", self.path, "&".join(p for p in (self.size, token, self.rest) if p))
+
+
+def job_list_query(
+    account_id: str | None,
+    *,
+    page_size: int | None = None,
+    filter: str | None = None,  # noqa: A002 - the wire's name
+    order_by: str | None = None,
+    read_mask: str | Iterable[str] | None = None,
+) -> JobListQuery:
+    """``GET /v1/accounts/{a}/batchInferenceJobs``, every page."""
+    if account_id is None:
+        raise ArgumentError("listing jobs needs an account: pass account_id= to the client or set FIREWORKS_ACCOUNT_ID")
+    size = _encode(_page_size(page_size, MAX_JOB_LIST_PAGE_SIZE))
+    params: list[tuple[str, str]] = []
+    if filter is not None:
+        params.append(("filter", filter))
+    if order_by is not None:
+        params.append(("orderBy", order_by))
+    params += _read_mask(read_mask)
+    return JobListQuery(f"/v1/accounts/{_segment(check_account_id(account_id))}/{_JOBS}", size, _encode(params))
+
+
 def job_list_request(
     account_id: str | None,
     *,
@@ -172,19 +226,9 @@ def job_list_request(
     order_by: str | None = None,
     read_mask: str | Iterable[str] | None = None,
 ) -> Request:
-    """``GET /v1/accounts/{a}/batchInferenceJobs``."""
-    if account_id is None:
-        raise ArgumentError("listing jobs needs an account: pass account_id= to the client or set FIREWORKS_ACCOUNT_ID")
-    params = _page_size(page_size, MAX_JOB_LIST_PAGE_SIZE)
-    if page_token:
-        params.append(("pageToken", page_token))
-    if filter is not None:
-        params.append(("filter", filter))
-    if order_by is not None:
-        params.append(("orderBy", order_by))
-    params += _read_mask(read_mask)
-    path = f"/v1/accounts/{_segment(check_account_id(account_id))}/{_JOBS}"
-    return Request("listBatchInferenceJobs", path, _encode(params))
+    """``GET /v1/accounts/{a}/batchInferenceJobs``, one page."""
+    query = job_list_query(account_id, page_size=page_size, filter=filter, order_by=order_by, read_mask=read_mask)
+    return query.request(page_token)
 
 
 @attrs.frozen
@@ -217,12 +261,13 @@ class LogQuery:
         return Request("getBatchJobLogs", self.path, "&".join(parts))
 
 
-def _ranks(ranks: Iterable[int] | None) -> list[tuple[str, str]]:
+def check_ranks(ranks: Iterable[int] | None) -> tuple[int, ...] | None:
+    """Worker ranks (``None``: every rank), checked."""
     if ranks is None:
-        return []
+        return None
     if isinstance(ranks, (str, bytes)):
         raise TypeError("ranks must be an iterable of ints, not a string")
-    values = list(ranks)
+    values = tuple(ranks)
     if not values:
         raise ArgumentError("ranks must not be empty; pass None for every rank")
     for rank in values:
@@ -230,8 +275,12 @@ def _ranks(ranks: Iterable[int] | None) -> list[tuple[str, str]]:
             raise TypeError(f"ranks must be ints, got {rank!r}")
         if not 0 <= rank <= 2**31 - 1:
             raise ArgumentError(f"ranks must be between 0 and 2**31-1, got {rank}")
+    return values
+
+
+def _ranks(ranks: Iterable[int] | None) -> list[tuple[str, str]]:
     # Repeated parameters, exploded: ranks=0&ranks=3 (the documented form).
-    return [("ranks", str(rank)) for rank in values]
+    return [("ranks", str(rank)) for rank in check_ranks(ranks) or ()]
 
 
 def log_query(

@@ -14,7 +14,15 @@ from typing import Final, Literal, TypedDict
 import attrs
 
 from .errors import ArgumentError
-from .requests import LogQuery, log_query, to_timestamp
+from .requests import (
+    MAX_LOG_PAGE_SIZE,
+    LogQuery,
+    check_page_size,
+    check_ranks,
+    check_read_mask,
+    log_query,
+    to_timestamp,
+)
 from .timestamps import Timestamp
 
 __all__ = ["DIRECTIONS", "LineFilter", "LogSelection"]
@@ -53,7 +61,7 @@ class LogSelection:
     ranks: tuple[int, ...] | None = None
     filter: str | None = None
     page_size: int | None = None
-    read_mask: str | tuple[str, ...] | None = None
+    read_mask: str | None = None
     forward: bool = True
     start_time: Timestamp | None = None
 
@@ -79,24 +87,19 @@ class LogSelection:
         if direction not in DIRECTIONS:
             raise ArgumentError(f"direction must be 'forward' or 'backward', got {direction!r}")
         ranks = lines.get("ranks")
-        if isinstance(ranks, (str, bytes)):
-            raise TypeError("ranks must be an iterable of ints, not a string")
         if ranks is not None and not isinstance(ranks, Iterable):
             raise TypeError(f"ranks must be an iterable of ints, not {type(ranks).__name__}")
         text = lines.get("filter")
         if text is not None and not isinstance(text, str):
             raise TypeError(f"filter must be a str, not {type(text).__name__}")
-        mask = read_mask if read_mask is None or isinstance(read_mask, str) else tuple(read_mask)
-        selection = cls(
-            ranks=None if ranks is None else tuple(ranks),
+        return cls(
+            ranks=check_ranks(ranks),
             filter=text,
-            page_size=page_size,
-            read_mask=mask,
+            page_size=check_page_size(page_size, MAX_LOG_PAGE_SIZE),
+            read_mask=check_read_mask(read_mask),
             forward=direction == "forward",
             start_time=None if start_time is None else to_timestamp(start_time, "start_time"),
         )
-        selection.query("-", "-")  # every value checked now, by the code that encodes it
-        return selection
 
     def query(self, batch_job: str, account_id: str | None) -> LogQuery:
         """The encoded query for ``batch_job`` (an id or full name), checked.
