@@ -2,7 +2,8 @@
 
 Run ``python benchmarks/bench.py`` (or ``nox -s bench``). Parts: ``read`` (targets 1-3: ``iter_logs`` against the
 raw aiohttp + orjson loop and the official SDK), ``follow`` (4: catching up on 1,000,000 lines), ``fanout``
-(5: 1,000 jobs followed at once, about 3 minutes a round) and ``import`` (6). ``--smoke`` runs every part with tiny
+(5: 1,000 jobs followed at once, about 3 minutes a round), ``rate`` (requests as the scarce resource: a budget, an
+account cap, random faults; about 10 minutes a round) and ``import`` (6). ``--smoke`` runs every part with tiny
 sizes and one round, to check that the benchmarks work; its figures mean nothing.
 """
 
@@ -17,12 +18,14 @@ import fanout
 import follow_catchup
 import import_time
 import read_throughput
+import send_rate
 from harness import HERE, Row, Settings, machine, print_table, write_json
 
 PARTS: dict[str, Callable[[Settings], list[Row]]] = {
     "read": read_throughput.measure,
     "follow": follow_catchup.measure,
     "fanout": fanout.measure,
+    "rate": send_rate.measure,
     "import": import_time.measure,
 }
 

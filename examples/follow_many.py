@@ -7,9 +7,9 @@ Usage::
 
 Each job ends once it finished and ``--lookback`` seconds (10 by default) brought no late line.
 
-One :class:`~fwbatch_async.AsyncClient` follows every job: one connection pool, one request budget that slows
-everything down together when the server throttles. Log lines are counted, not printed. The connection comes from
-``FIREWORKS_*`` environment variables.
+One :class:`~fwbatch_async.AsyncClient` follows every job: one connection pool, and one send rate for all of them (at
+most 10 requests a second, shared among the jobs, a busy log before a quiet one; lower for a while when the server
+throttles). Log lines are counted, not printed. The connection comes from ``FIREWORKS_*`` environment variables.
 """
 
 from __future__ import annotations

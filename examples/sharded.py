@@ -5,11 +5,13 @@ Usage::
     python examples/sharded.py --shards 4 --state-dir ./state JOB_ID [JOB_ID ...]
 
 Each of the ``--shards`` worker processes follows the jobs whose id hashes to it, with its own
-:class:`~fwbatch_async.AsyncClient` (its own connections and request budget), until they have finished. A job's
-lines go to ``STATE_DIR/<job>.jsonl``; every ``--checkpoint-every`` lines, and at the end, the worker saves a
-checkpoint in ``STATE_DIR/<job>.checkpoint``: the follow's cursor and how many bytes of output it covers. A worker
-that starts where a checkpoint exists (a restart, or the shard moved to another host sharing the directory)
-truncates the output to the checkpointed length and resumes from the cursor: no line is lost and none repeated.
+:class:`~fwbatch_async.AsyncClient` (its own connections, and its own ceiling of 10 requests a second: N shards may
+send 10 x N together; pass ``max_rate=share / N`` to keep them within a share of the account's cap), until they have
+finished. A job's lines go to ``STATE_DIR/<job>.jsonl``; every ``--checkpoint-every`` lines, and at the end, the
+worker saves a checkpoint in ``STATE_DIR/<job>.checkpoint``: the follow's cursor and how many bytes of output it
+covers. A worker that starts where a checkpoint exists (a restart, or the shard moved to another host sharing the
+directory) truncates the output to the checkpointed length and resumes from the cursor: no line is lost and none
+repeated.
 Under Ray, Celery or a Kubernetes job the same ``run_shard`` is the body of an actor or task; only the launching
 differs. The connection comes from ``FIREWORKS_*`` environment variables.
 

@@ -6,10 +6,11 @@ Usage::
     # then open http://127.0.0.1:8000/?job=JOB_ID
 
 One :class:`~fwbatch_async.AsyncClient` serves every browser: it is opened when the app starts and closed when it
-stops (``cleanup_ctx``), so all streams share one connection pool and one request budget. ``GET /jobs/{job_id}/events``
-sends ``log`` events (one per line), ``progress`` events (on every state or progress change) and a final ``end``
-event. A browser that goes away cancels its handler, which closes its follow: nothing keeps running. Writing waits
-for the browser (``await response.write``), so a slow reader slows its own follow instead of filling memory.
+stops (``cleanup_ctx``), so all streams share one connection pool and one send rate (10 requests a second at most,
+every browser's follow together). ``GET /jobs/{job_id}/events`` sends ``log`` events (one per line), ``progress``
+events (on every state or progress change) and a final ``end`` event. A browser that goes away cancels its handler,
+which closes its follow: nothing keeps running. Writing waits for the browser (``await response.write``), so a slow
+reader slows its own follow instead of filling memory.
 The connection to Fireworks comes from ``FIREWORKS_*`` environment variables.
 """
 

@@ -109,6 +109,7 @@ class ClientConfig:
     secret: Secret = attrs.field(repr=False)
     timeout: float | aiohttp.ClientTimeout
     max_in_flight: int
+    max_rate: float | None
     allow_insecure_http: bool
 
     @classmethod
@@ -120,6 +121,7 @@ class ClientConfig:
         base_url: str | None,
         timeout: float | aiohttp.ClientTimeout,
         max_in_flight: int,
+        max_rate: float | None,
         allow_insecure_http: bool,
     ) -> ClientConfig:
         """Check the arguments; ``FIREWORKS_API_KEY``, ``FIREWORKS_ACCOUNT_ID``, ``FIREWORKS_BASE_URL`` fill gaps."""
@@ -130,6 +132,8 @@ class ClientConfig:
         if type(max_in_flight) is not int or max_in_flight < 1:
             raise ArgumentError(f"max_in_flight must be a positive int, got {max_in_flight!r}")
         _check_timeout(timeout)
+        if max_rate is not None:
+            check_seconds("max_rate", max_rate)  # a positive number, as a duration is
         url = _base_url(
             base_url or os.environ.get("FIREWORKS_BASE_URL") or DEFAULT_BASE_URL,
             allow_insecure_http=allow_insecure_http,
@@ -148,5 +152,6 @@ class ClientConfig:
             secret=Secret(key),
             timeout=timeout,
             max_in_flight=max_in_flight,
+            max_rate=None if max_rate is None else float(max_rate),
             allow_insecure_http=allow_insecure_http,
         )

@@ -24,7 +24,7 @@ from ._core.watching import WatchMachine
 from ._sender import Reply
 from .clock import Clock
 
-__all__ = ["Attempts", "finished_job", "follow_batches", "job_updates"]
+__all__ = ["Attempts", "before", "finished_job", "follow_batches", "job_updates"]
 
 T = TypeVar("T")
 _LOG = logging.getLogger("fwbatch_async.logs")
@@ -43,8 +43,12 @@ class Attempts(Protocol):
         """Uniform numbers in [0, 1), for the machines' jitter."""
         ...
 
-    async def attempt(self, request: Request, model: type[T]) -> Reply[T]:
-        """Send ``request`` once; the answer as ``model``, or a :class:`FwBatchError`."""
+    async def turn(self) -> None:
+        """Wait until the client's send rate allows one more request."""
+        ...
+
+    async def attempt(self, request: Request, model: type[T], *, turn_taken: bool = False) -> Reply[T]:
+        """Send ``request`` once (after its turn, unless taken); the answer as ``model``, or a :class:`FwBatchError`."""
         ...
 
 
@@ -95,7 +99,7 @@ async def job_updates(machine: WatchMachine, sender: Attempts) -> AsyncGenerator
             await clock.sleep(max(0.0, action.until - clock.monotonic()))
             continue
         try:
-            reply = await _before(machine.deadline, clock, sender.attempt(action, BatchInferenceJob))
+            reply = await before(machine.deadline, clock, sender.attempt(action, BatchInferenceJob))
         except FwBatchError as error:
             machine.on_failure(error, clock.monotonic())
             continue
@@ -124,7 +128,7 @@ async def finished_job(machine: WatchMachine, sender: Attempts, *, raise_on_fail
     return job
 
 
-async def _before(deadline: float | None, clock: Clock, call: Awaitable[Reply[T]]) -> Reply[T] | None:
+async def before(deadline: float | None, clock: Clock, call: Awaitable[Reply[T]]) -> Reply[T] | None:
     """The result of ``call``, or ``None`` if the deadline comes first (``call`` is then cancelled).
 
     The time left is measured on ``clock`` and waited on the event loop's: the same for the system clock, and with

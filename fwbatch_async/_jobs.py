@@ -178,7 +178,9 @@ class JobMethods:
         :meth:`watch_job`), :class:`LogLine` (every line exactly once, as :meth:`follow_logs`) and last one
         :class:`JobEnded`: once the job finished and its log drained, or with ``error`` set when it could not be
         followed. One job's error does not stop the others. The stream ends when every job has ended; more can be
-        added while it runs (:meth:`JobEvents.add`). All jobs share this client's request budget.
+        added while it runs (:meth:`JobEvents.add`). All jobs share this client's send rate (``max_rate``): when
+        they want more requests than it allows, each is read less often, a log whose lines flow before a quiet one
+        and a job that waits for capacity rarely.
 
         Args:
             job_ids: the batch inference jobs' ids or full names.
@@ -259,4 +261,6 @@ class JobMethods:
         """
         ids = unique_ids(job_ids)
         plan = self._wait_plan(timeout, stall_after, None)
-        return await wait_all(ids, plan, self._sender, raise_on_failure=raise_on_failure)
+        return await wait_all(
+            ids, plan, self._sender, raise_on_failure=raise_on_failure, in_flight=self._config.max_in_flight
+        )

@@ -1,10 +1,11 @@
-"""Sending: the HTTP transport's lifetime, the request budget, one attempt, and the one retry loop.
+"""Sending: the HTTP transport's lifetime, the send rate, one attempt, and the one retry loop.
 
-Every request of a client goes through one :class:`Sender`. An *attempt* takes its turn in the client's request
-budget, holds one of ``max_in_flight`` slots while it is on the wire, and turns the answer into a model or a typed
-error (the transport maps aiohttp's exceptions, keeping them as the cause). A *call* is attempts with the waits a
-:class:`~fwbatch_async.RetryPolicy` decides, and nothing else retries: the log follows and job watches make one
-attempt at a time and decide their waits with the same policy (see ``_core/following.py``).
+Every request of a client goes through one :class:`Sender`. An *attempt* takes its turn in the client's send rate
+(:class:`~fwbatch_async._core.rate.SendRate`: a ceiling, a pause when the server says ``Retry-After``, cuts when
+throttles become a trend), holds one of ``max_in_flight`` slots while it is on the wire, and turns the answer into
+a model or a typed error (the transport maps aiohttp's exceptions, keeping them as the cause). A *call* is attempts
+with the waits a :class:`~fwbatch_async.RetryPolicy` decides, and nothing else retries: the log follows and job
+watches make one attempt at a time and decide their waits with the same policy (see ``_core/following.py``).
 
 An outage (requests to an endpoint failing twice in a row, or more) is reported once, when it begins and again when
 requests succeed, with how many failed in between, however many follows and watches it hits.
@@ -18,8 +19,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
-from ._core.budget import RECHECK_AFTER, THROTTLE_STATUSES, AdaptiveRate
-from ._core.errors import APIStatusError, FwBatchError, redact
+from ._core.errors import APIStatusError, ClientClosedError, FwBatchError, redact
+from ._core.rate import RECHECK_AFTER, THROTTLE_STATUSES, SendRate
 from ._core.responses import read_response, server_time_ns
 from ._core.retry import RetryPolicy
 from .clock import Clock
@@ -64,7 +65,7 @@ class Sender:
         *,
         clock: Clock,
         retry: RetryPolicy,
-        budget: AdaptiveRate | None,
+        rate: SendRate,
         random: Callable[[], float],
         session: aiohttp.ClientSession | None = None,
     ) -> None:
@@ -72,7 +73,8 @@ class Sender:
         self._session = session
         self.clock = clock
         self.retry = retry
-        self.budget = budget
+        self.rate = rate
+        """How fast this client may send; every attempt takes its turn there."""
         self.random = random
         """Uniform numbers in [0, 1), for jitter (the client's own generator)."""
         self._in_flight = asyncio.Semaphore(config.max_in_flight)
@@ -94,7 +96,7 @@ class Sender:
 
     def _open_transport(self) -> Transport:
         if self._closed:
-            raise RuntimeError("this AsyncClient is closed")
+            raise ClientClosedError("this AsyncClient is closed")
         if self._transport is None:
             import aiohttp  # noqa: PLC0415 - imported on first use, see _transport
 
@@ -109,43 +111,45 @@ class Sender:
             )
         return self._transport
 
-    async def _take_turn(self, budget: AdaptiveRate) -> None:
-        """Wait for this send's turn in ``budget``, asking again at least every ``RECHECK_AFTER`` seconds."""
-        clock = self.clock
-        if budget.try_send(clock.monotonic()):
-            return
-        ticket = budget.join()
+    async def turn(self) -> None:
+        """Wait until the client's send rate allows one more request.
+
+        The wait is asked again at least every ``RECHECK_AFTER`` seconds, so a pause or a cut reaches callers
+        already waiting.
+        """
+        clock, rate = self.clock, self.rate
+        ticket = rate.join()
         try:
-            while (wait := budget.turn(ticket, clock.monotonic())) > 0:
+            while (wait := rate.turn(ticket, clock.monotonic())) > 0:
                 await clock.sleep(min(wait, RECHECK_AFTER))
         finally:
-            budget.leave(ticket)  # cancelled: the place goes to the next caller (a no-op once the turn came)
+            rate.leave(ticket)  # cancelled: the place goes to the next caller (a no-op once the turn came)
 
-    async def attempt(self, request: Request, model: type[T]) -> Reply[T]:
-        """Send ``request`` once: the answer as ``model``.
+    async def attempt(self, request: Request, model: type[T], *, turn_taken: bool = False) -> Reply[T]:
+        """Send ``request`` once, after its turn in the send rate (unless the caller took it): the answer as ``model``.
 
         Raises:
             FwBatchError: the typed error of the answer or of the transport, the API key blanked out of it.
         """
         transport = self._open_transport()
-        clock, budget = self.clock, self.budget
-        if budget is not None:
+        clock, rate = self.clock, self.rate
+        if not turn_taken:
             # Waited out before taking an in-flight slot, which a caller waiting for its turn must not hold.
-            await self._take_turn(budget)
+            await self.turn()
         sent = clock.monotonic()
         try:
             async with self._in_flight:
                 raw = await transport.get(self._config.base_url + request.target, self._config.headers)
             value = read_response(request, raw, model, now=clock.time_ns() / 1e9)
         except FwBatchError as error:
-            if budget is not None and isinstance(error, APIStatusError) and error.status in THROTTLE_STATUSES:
-                budget.throttled(clock.monotonic(), sent=sent)
+            if isinstance(error, APIStatusError):
+                self._heard(error)
             redact(error, self._config.secret.value)
-            if self.retry.is_retryable(error):
+            # A 429 is the rate's business (it cuts, and says so), not an outage.
+            if self.retry.is_retryable(error) and not (isinstance(error, APIStatusError) and error.status == 429):  # noqa: PLR2004
                 self._failed(request.endpoint, error)
             raise
-        if budget is not None:
-            budget.succeeded(clock.monotonic())
+        rate.answered(clock.monotonic(), throttled=False)
         if request.endpoint in self._outages:
             self._recovered(request.endpoint)
         if _LOG.isEnabledFor(logging.DEBUG):
@@ -174,6 +178,16 @@ class Sender:
                     raise
                 _LOG.info("%s attempt %d failed: %s; retrying in %.3fs", request.endpoint, attempt, error, delay)
             await clock.sleep(delay)
+
+    def _heard(self, error: APIStatusError) -> None:
+        """An error status: a throttle counts towards congestion, and a ``Retry-After`` pauses every send."""
+        now, throttle, rate = self.clock.monotonic(), error.status in THROTTLE_STATUSES, self.rate
+        cuts = rate.cuts
+        rate.answered(now, throttled=throttle)
+        if throttle and error.retry_after is not None:
+            rate.paused(now, min(error.retry_after, self.retry.max_retry_after))
+        if rate.cuts > cuts:
+            _LOG.info("throttled as a trend: sending at most %.2f requests a second for now", rate.rate(now) or 0.0)
 
     def _failed(self, endpoint: str, error: FwBatchError) -> None:
         """Count a failure that retrying could fix; the second in a row is an outage, reported once."""

@@ -17,7 +17,7 @@ from typing import Final
 import aiohttp
 from yarl import URL
 
-from ._core.errors import APIConnectionError, APITimeoutError, InvalidResponseError
+from ._core.errors import APIConnectionError, APITimeoutError, ClientClosedError, InvalidResponseError
 from ._core.responses import RawResponse
 
 __all__ = ["MAX_BODY", "Transport", "is_loopback_host"]
@@ -88,7 +88,7 @@ class Transport:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             # A request that started before aclose() must not open a new session nobody would close.
-            raise RuntimeError("this AsyncClient is closed")
+            raise ClientClosedError("this AsyncClient is closed")
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections),

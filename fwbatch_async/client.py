@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Self, Unpack
 
 from ._config import ClientConfig
-from ._core.budget import AdaptiveRate
 from ._core.cursor import FollowCursor
 from ._core.errors import ArgumentError
 from ._core.following import FollowStart
 from ._core.models import BatchInferenceJob, LogEntry, LogPage
 from ._core.plans import FollowPlan
 from ._core.polling import PollPolicy
+from ._core.rate import SendRate
 from ._core.requests import MAX_LOG_PAGE_SIZE, job_list_query, job_request
 from ._core.retry import RetryPolicy
 from ._core.selection import LineFilter, LogSelection
@@ -56,10 +56,12 @@ class AsyncClient(JobMethods):
         timeout: positive seconds for one attempt of one request (or an ``aiohttp.ClientTimeout``).
         retry: how failed requests are retried; see :class:`RetryPolicy`. Follows and watches wait out what it
             can fix for as long as it takes, with the same waits.
+        max_rate: the most requests a second this client sends, everything it does together (10 by default, a
+            tenth of an account's cap of 6,000 a minute, which the user's inference shares); ``None`` for no
+            ceiling. A ``Retry-After`` from the server pauses every send until then.
         max_in_flight: the most requests this client has in flight at once.
-        adaptive_rate: share one adaptive request rate among everything this client sends (default): unlimited
-            until the server throttles (429 or 503), then lowered and recovering as requests succeed, so many
-            followers do not multiply the load on a server that asked for less; see :attr:`request_rate`.
+        adaptive_rate: lower the rate when throttles (429, 503) become a sustained share of the answers, just under
+            what the server accepted, and find the ceiling again as they stop; see :attr:`request_rate`.
         session: an ``aiohttp.ClientSession`` to use instead of creating one; the client never closes it.
         allow_insecure_http: allow ``http://`` to hosts other than loopback.
         clock: the source of time and sleep; tests and the emulator pass their own.
@@ -79,6 +81,7 @@ class AsyncClient(JobMethods):
         *,
         timeout: float | aiohttp.ClientTimeout = 30.0,
         retry: RetryPolicy | None = None,
+        max_rate: float | None = 10.0,
         max_in_flight: int = 32,
         adaptive_rate: bool = True,
         session: aiohttp.ClientSession | None = None,
@@ -91,13 +94,14 @@ class AsyncClient(JobMethods):
             base_url=base_url,
             timeout=timeout,
             max_in_flight=max_in_flight,
+            max_rate=max_rate,
             allow_insecure_http=allow_insecure_http,
         )
         self._sender = Sender(
             self._config,
             clock=clock if clock is not None else SystemClock(),
             retry=retry if retry is not None else RetryPolicy(),
-            budget=AdaptiveRate() if adaptive_rate else None,
+            rate=SendRate(self._config.max_rate, adaptive=adaptive_rate),
             random=random.Random().random,  # noqa: S311 - jitter, not cryptography
             session=session,
         )
@@ -127,14 +131,12 @@ class AsyncClient(JobMethods):
 
     @property
     def request_rate(self) -> float | None:
-        """The requests per second this client allows itself now, or ``None`` while it is not limited.
+        """The requests per second this client allows itself now, or ``None`` while nothing limits them.
 
-        Every request and retry of this client takes its turn in one budget: unlimited until the server throttles
-        (429 or 503), then half the lower of this rate and the measured send rate (0.5 at the least), growing back
-        as requests succeed until the limit is lifted. Always ``None`` with ``adaptive_rate=False``.
+        Every request and retry of this client takes its turn at this rate: ``max_rate``, or less for a while after
+        throttles became a trend (the guide "Requests and the account cap" says how it is decided).
         """
-        budget = self._sender.budget
-        return None if budget is None else budget.rate
+        return self._sender.rate.rate(self.clock.monotonic())
 
     async def __aenter__(self) -> Self:
         return self

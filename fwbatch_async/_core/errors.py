@@ -40,6 +40,7 @@ __all__ = [
     "ArgumentError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "FwBatchError",
     "InvalidResponseError",
@@ -89,6 +90,14 @@ class ArgumentError(ValueError):
         ... except fw.ArgumentError as error:
         ...     print(error)
         base_url must be an http(s) URL with a host, got 'ftp://example.com'
+    """
+
+
+class ClientClosedError(RuntimeError):
+    """The client was closed: a call or stream still running on it ends with this.
+
+    A ``RuntimeError``: using a closed client is a mistake in the calling code, not an error of the API. A job
+    stream whose client closes ends with this error as a whole, not with an error per job.
     """
 
 

@@ -45,6 +45,12 @@ MAX_EMPTY_PAGES: Final = 100
 """A read that keeps getting empty pages with new tokens is treated as caught up after this many."""
 MAX_TOKEN_RESTARTS: Final = 3
 """Reads restarted in a row because the server rejected their page token, before the follow gives up."""
+# How much a follow's next request matters when sends are scarce (the scheduler's weights): finishing a read and
+# reading a log whose lines flow come first, then the first read and a drain after the end, then a quiet log.
+FLOWING_WEIGHT: Final = 10.0
+FIRST_WEIGHT: Final = 8.0
+DRAIN_WEIGHT: Final = 6.0
+QUIET_WEIGHT: Final = 2.0
 
 
 def tail_page_size(last: int | None) -> int:
@@ -145,6 +151,7 @@ class FollowMachine:
         self._due = float("-inf")  # nothing may be sent before this time
         self._sent: Request | None = None  # the request out, not answered yet
         self._reading = False
+        self._flowing = False  # the last read found new lines
         self._ended_on_full_page: bool | None = None  # the read ended with the last page (on a full one?)
         self._query = forward
         self._token: str | None = None
@@ -163,6 +170,20 @@ class FollowMachine:
     def done(self) -> bool:
         """Whether the follow has ended (it drained after :meth:`finish`)."""
         return self._done
+
+    @property
+    def weight(self) -> float:
+        """How much the next request matters now, for a scheduler that shares scarce sends among many follows."""
+        if self._reading or self._flowing:
+            return FLOWING_WEIGHT
+        if self.stats.reads == 0:
+            return FIRST_WEIGHT
+        return DRAIN_WEIGHT if self._drain_at is not None else QUIET_WEIGHT
+
+    def wake(self, now: float) -> float | None:
+        """When the follow wants to send next (at or before ``now``: now), or ``None`` once it is done."""
+        self._settle(now)
+        return None if self._done else self._due
 
     @property
     def started(self) -> bool:
@@ -196,10 +217,7 @@ class FollowMachine:
         """
         if self._sent is not None:
             raise RuntimeError("a request is out: answer it with on_page() or on_failure() first")
-        if self._ended_on_full_page is not None and self._follower is not None:
-            # The read ended with the last page: ended now, once its entries were handed over (a cursor taken
-            # meanwhile needs them in the window).
-            self._end_read(self._follower, now, restarted=False, full=self._ended_on_full_page)
+        self._settle(now)
         if self._done:
             return DONE
         if now < self._due - DEADLINE_SLACK:
@@ -293,6 +311,14 @@ class FollowMachine:
 
     # --- inside ----------------------------------------------------------------------------------------------
 
+    def _settle(self, now: float) -> None:
+        """End a read that ended with its last page, now that its entries were handed over.
+
+        A cursor taken while they were needs them in the window, so a read ends only when the driver moves on.
+        """
+        if self._ended_on_full_page is not None and self._follower is not None:
+            self._end_read(self._follower, now, restarted=False, full=self._ended_on_full_page)
+
     def _answered(self) -> None:
         if self._sent is None:
             raise RuntimeError("no request is out")
@@ -326,6 +352,7 @@ class FollowMachine:
     def _end_read(self, follower: LogFollower, now: float, *, restarted: bool, full: bool) -> None:
         self._ended_on_full_page = None
         outcome = follower.end_read(now)
+        self._flowing = outcome.delivered > 0
         self._reading, self._token = False, None
         self._restarts = self._restarts if restarted else 0
         self._note(outcome)

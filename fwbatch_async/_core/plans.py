@@ -14,6 +14,7 @@ import attrs
 from .cursor import message_digest
 from .errors import ArgumentError
 from .following import FollowMachine, FollowSettings, FollowStart, tail_page_size
+from .listing import StateLister
 from .polling import PollPolicy
 from .requests import MAX_LOG_PAGE_SIZE, Request, check_read_mask, job_request
 from .retry import RetryPolicy
@@ -25,9 +26,11 @@ __all__ = ["FollowPlan", "WatchPlan", "check_seconds"]
 
 
 def check_seconds(name: str, value: object) -> None:
-    """Refuse a duration that is not a positive number of seconds (NaN, 0, negative, a string, a bool)."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
-        raise ArgumentError(f"{name} must be positive seconds, got {value!r}")
+    """Refuse a duration (or a rate) that is not a positive finite number (NaN, inf, 0, negative, a string, a bool)."""
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf")
+    ):
+        raise ArgumentError(f"{name} must be a positive number, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -135,6 +138,12 @@ class WatchPlan:
             ValueError: the id is malformed, or a bare id with no account known.
         """
         return job_request(job_id, self.account_id, read_mask=self.read_mask)
+
+    def lister(self, random: Callable[[], float]) -> StateLister | None:
+        """The listing that reads many running jobs of the account at once, or ``None`` with no account known."""
+        if self.account_id is None:
+            return None
+        return StateLister(self.account_id, self.read_mask, retry=self.settings.retry, random=random)
 
     def machine(self, job_id: str, random: Callable[[], float]) -> WatchMachine:
         """The watch machine for ``job_id`` (see :meth:`request` for what it raises)."""

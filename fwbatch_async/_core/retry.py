@@ -2,7 +2,9 @@
 
 Exponential backoff with full jitter (delay = random x min(cap, base x 2^(attempt-1))), unless the server said how
 long to wait (``Retry-After`` in seconds or as an HTTP date, or ``retry-after-ms``), which is honoured up to a cap.
-Every call has an overall time budget: a retry whose wait would end past it is not made.
+Every call has an overall time limit (``timeout``): a retry whose wait would end past it is not made. How fast
+requests go out at all (the client's send rate, which a ``Retry-After`` pauses for every request) is decided
+elsewhere, in ``rate.py``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ A driver asks :meth:`WatchMachine.next_request` what to do at a time, sends the 
 (:meth:`~WatchMachine.on_job` or :meth:`~WatchMachine.on_failure`). The machine decides:
 
 - **reads**: 1 s after the job changed, backing off while nothing changes (the poll policy), and never past the
-  moment a stall would be due;
+  moment a stall would be due; a job that waits for capacity (PENDING, VALIDATING, CREATING) is read rarely,
+  backing off to once a minute;
 - **what changed** (state, progress, status) and **stalls** (RUNNING without progress for ``stall_after``): a stall
   raises :class:`~fwbatch_async.JobStalledError`, or is reported once as an update;
 - **the end**: the first read in a finished state, then, for a wait, one full read of the job;
@@ -17,10 +18,12 @@ A driver asks :meth:`WatchMachine.next_request` what to do at a time, sends the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 import attrs
 
 from .actions import DONE, Action, Wait
+from .enums import JobState
 from .errors import FwBatchError, JobStalledError, WaitTimeoutError
 from .jobs import Change, JobUpdate, JobWatcher
 from .models import BatchInferenceJob
@@ -28,7 +31,21 @@ from .polling import DEADLINE_SLACK, PollPolicy
 from .requests import Request
 from .retry import RetryPolicy
 
-__all__ = ["WatchMachine", "WatchSettings"]
+__all__ = ["WAITING_POLL", "WAITING_STATES", "WatchMachine", "WatchSettings"]
+
+WAITING_STATES: Final = frozenset(
+    {JobState.VALIDATING, JobState.PENDING, JobState.CREATING, JobState.CREATING_INPUT_DATASET}
+)
+"""States of a job that waits for capacity (or its deployment, or its input): it has no lines, and can stay for
+hours."""
+WAITING_POLL: Final = PollPolicy(min_interval=1.0, max_interval=60.0, backoff=2.0, jitter=0.1)
+"""How often a waiting job is read: 1 s after it changed (a short wait is seen to end), backing off to once a minute
+within two minutes (a long one costs a read a minute)."""
+# How much a watch's next read matters when sends are scarce (the scheduler's weights): its first and its last
+# read (the job's end starts its log's drain) come first, a waiting job last.
+FIRST_WEIGHT: Final = 8.0
+WATCH_WEIGHT: Final = 1.0
+WAITING_WEIGHT: Final = 0.5
 
 
 @attrs.frozen(kw_only=True)
@@ -71,6 +88,7 @@ class WatchMachine:
         self._random = random
         self._watcher = JobWatcher(stall_after=settings.stall_after)
         self._schedule = settings.poll.schedule()
+        self._waiting_schedule = WAITING_POLL.schedule()
         self._deadline: float | None = None
         self._started = False
         self._due = float("-inf")
@@ -83,6 +101,26 @@ class WatchMachine:
         """The job as last read (after the end: the full read, for a wait that asked for one)."""
         self.finished_at: int | None = None
         """Nanoseconds, the server's clock (its ``Date``) on the answer that first showed the job finished."""
+
+    @property
+    def weight(self) -> float:
+        """How much the next read matters now, for a scheduler that shares scarce sends among many watches."""
+        if self.last is None or self._finished:
+            return FIRST_WEIGHT
+        return WAITING_WEIGHT if self.last.state in WAITING_STATES else WATCH_WEIGHT
+
+    def wake(self, now: float) -> float | None:
+        """When the watch wants to read next (at or before ``now``: now), or ``None`` once it is done."""
+        if self._done:
+            return None
+        if self._expired:
+            return now  # the next step raises the timeout
+        return self._due if self._deadline is None else min(self._due, self._deadline)
+
+    @property
+    def times_out(self) -> bool:
+        """Whether the watch has a timeout (a wait's): only its own reads keep that time."""
+        return self._settings.timeout is not None
 
     @property
     def deadline(self) -> float | None:
@@ -120,6 +158,25 @@ class WatchMachine:
         """
         self._answered()
         self._failures = 0
+        return self._observe(job, now, server_time)
+
+    def on_listed(self, job: BatchInferenceJob, now: float, server_time: int | None = None) -> JobUpdate | None:
+        """The job as a listing of many jobs showed it: taken as an answer of the watch's own.
+
+        Ignored while a read of its own is out (its answer is the fresher) and once the job was seen finished.
+
+        Raises:
+            JobStalledError: the job stalled, and the watch raises on stalls.
+        """
+        if self._sent is not None or self._finished or self._done:
+            return None
+        return self._observe(job, now, server_time)
+
+    def expedite(self, now: float) -> None:
+        """Read the job now: something else saw it change (it left a listing of running jobs)."""
+        self._due = min(self._due, now)
+
+    def _observe(self, job: BatchInferenceJob, now: float, server_time: int | None) -> JobUpdate | None:
         self.last = job
         if self._finished:  # the full read after the end
             self._done = True
@@ -138,7 +195,8 @@ class WatchMachine:
             self._due = now
             return update
         moved = update is not None and bool(update.changes - {Change.STALLED})
-        delay = self._schedule.next_delay(found_new=moved, random=self._random())
+        schedule = self._waiting_schedule if job.state in WAITING_STATES else self._schedule
+        delay = schedule.next_delay(found_new=moved, random=self._random())
         stall_due = self._watcher.next_check_within(now)
         if stall_due is not None:
             delay = min(delay, stall_due)

@@ -72,6 +72,14 @@ def _finish(code: ExitCode) -> None:
 @click.option(
     "--retries", type=click.IntRange(min=1), default=6, show_default=True, help="Attempts a request, retries included."
 )
+@click.option(
+    "--max-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    metavar="N",
+    help="Requests a second at most (the account's cap, 100 a second, covers inference too).",
+)
 @click.option("-v", "--verbose", count=True, help="Log what the client does (-vv: every request).")
 @click.version_option(package_name="fwbatch-async", prog_name="fwbatch")
 @click.pass_context
@@ -82,6 +90,7 @@ def main(
     base_url: str | None,
     timeout: float,
     retries: int,
+    max_rate: float,
     verbose: int,
 ) -> None:
     """Status, logs and progress of Fireworks batch inference jobs.
@@ -94,7 +103,9 @@ def main(
       fwbatch logs -f demo-translations --rank 0
     """
     _log_to_stderr(logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG)
-    ctx.obj = Settings(api_key=api_key, account_id=account, base_url=base_url, timeout=timeout, attempts=retries)
+    ctx.obj = Settings(
+        api_key=api_key, account_id=account, base_url=base_url, timeout=timeout, attempts=retries, max_rate=max_rate
+    )
 
 
 @main.command(epilog=_EXIT_CODES)
@@ -272,10 +283,24 @@ def follow(
 )
 @click.option("--faults", default="", metavar="SPEC", help='Fault rates, e.g. "429=0.05,503=0.02,reset=0.01".')
 @click.option("--realism", default="", metavar="SPEC", help='Wire quirks, e.g. "int64_as_strings" or "all".')
+@click.option(
+    "--account-rpm",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="N",
+    help="Cap the account at N requests a real minute whatever the speed, every endpoint together (429 over it).",
+)
 @click.option("--api-key", "key", default="emulator-key", show_default=True, help="The API key it accepts.")
 @click.option("--seed", type=int, help="Override the scenario's seed.")
 def emulator(
-    host: str, port: int, scenario: str, speed: float, faults: str, realism: str, key: str, seed: int | None
+    host: str,
+    port: int,
+    scenario: str,
+    speed: float,
+    faults: str,
+    realism: str,
+    account_rpm: float | None,
+    key: str,
+    seed: int | None,
 ) -> None:
     """Run a local emulator of the Fireworks batch API in the foreground (Ctrl-C stops it, exit 0).
 
@@ -285,10 +310,19 @@ def emulator(
     Examples:
       fwbatch emulator --port 8080
       fwbatch emulator --scenario my-jobs.json --speed 1 --faults 429=0.1,reset=0.02
+      fwbatch emulator --account-rpm 600
     """
     try:
         server = build(
-            scenario, speed=speed, faults=faults, realism=realism, api_key=key, seed=seed, host=host, port=port
+            scenario,
+            speed=speed,
+            faults=faults,
+            realism=realism,
+            account_rpm=account_rpm,
+            api_key=key,
+            seed=seed,
+            host=host,
+            port=port,
         )
     except (OSError, ValueError) as error:
         raise click.UsageError(str(error)) from None

@@ -20,6 +20,7 @@ class Settings:
     base_url: str | None
     timeout: float
     attempts: int
+    max_rate: float = 10.0
 
     def client(self) -> fw.AsyncClient:
         """A client for these settings.
@@ -35,6 +36,7 @@ class Settings:
             base_url=self.base_url,
             timeout=self.timeout,
             retry=fw.RetryPolicy(max_attempts=self.attempts),
+            max_rate=self.max_rate,
         )
 
 

@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--realism", default="", help='wire quirks, e.g. "int64_as_strings,fraction_digits=0/3/9" or "all"'
     )
+    parser.add_argument(
+        "--account-rpm", type=float, default=None, help="the account's request cap, a real minute's (default: none)"
+    )
     parser.add_argument("--api-key", default="emulator-key", help="the API key to accept (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     return parser
@@ -85,6 +88,7 @@ def build(
     speed: float = 60.0,
     faults: str = "",
     realism: str = "",
+    account_rpm: float | None = None,
     api_key: str = "emulator-key",
     seed: int | None = None,
     host: str = "127.0.0.1",
@@ -105,6 +109,7 @@ def build(
         api_key=api_key,
         faults=Faults.parse(faults, seed=loaded.seed),
         realism=Realism.parse(realism),
+        account_rpm=account_rpm,
         host=host,
         port=port,
     )
@@ -136,6 +141,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             speed=args.speed,
             faults=args.faults,
             realism=args.realism,
+            account_rpm=args.account_rpm,
             api_key=args.api_key,
             seed=args.seed,
             host=args.host,

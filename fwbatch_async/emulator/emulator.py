@@ -9,6 +9,7 @@ from typing import Any, Generic, Self, TypeVar, overload
 
 from aiohttp import web
 
+from fwbatch_async.emulator.accountcap import AccountCap
 from fwbatch_async.emulator.clock import Clock, ScaledClock
 from fwbatch_async.emulator.faults import Faults
 from fwbatch_async.emulator.realism import Realism
@@ -38,6 +39,9 @@ class Emulator(Generic[ClockT]):
         api_key: the one key accepted in ``Authorization: Bearer <key>``.
         faults: fault injection (default: none).
         realism: wire quirks to show (default: none).
+        account_rpm: the account's request cap, requests a minute over every endpoint (default: none); over it,
+            429, half of them with ``Retry-After``. Counted in real time whatever the clock's speed, as clients
+            send. Change it while running with :attr:`account_cap`.
         host: address to listen on.
         port: port to listen on; 0 picks a free one.
         shutdown_timeout: seconds :meth:`close` lets requests in flight finish.
@@ -52,6 +56,7 @@ class Emulator(Generic[ClockT]):
         api_key: str = ...,
         faults: Faults | None = None,
         realism: Realism | None = None,
+        account_rpm: float | None = None,
         host: str = ...,
         port: int = ...,
         shutdown_timeout: float = ...,
@@ -65,6 +70,7 @@ class Emulator(Generic[ClockT]):
         api_key: str = ...,
         faults: Faults | None = None,
         realism: Realism | None = None,
+        account_rpm: float | None = None,
         host: str = ...,
         port: int = ...,
         shutdown_timeout: float = ...,
@@ -77,6 +83,7 @@ class Emulator(Generic[ClockT]):
         api_key: str = "test-key",
         faults: Faults | None = None,
         realism: Realism | None = None,
+        account_rpm: float | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         shutdown_timeout: float = 5.0,
@@ -92,7 +99,11 @@ class Emulator(Generic[ClockT]):
         self._port = port
         self._shutdown_timeout = shutdown_timeout
         self._simulation = Simulation(self.scenario, self.clock, self.realism)
-        self._server = EmulatorServer(self._simulation, api_key=api_key, faults=self.faults, stats=self.stats)
+        self.account_cap = None if account_rpm is None else AccountCap(account_rpm, seed=self.scenario.seed)
+        """The account's request cap (its ``per_minute`` can be changed while it runs), or ``None``."""
+        self._server = EmulatorServer(
+            self._simulation, api_key=api_key, faults=self.faults, stats=self.stats, cap=self.account_cap
+        )
         self._runner: web.AppRunner | None = None
 
     # ------------------------------------------------------------------------------------------------ lifecycle

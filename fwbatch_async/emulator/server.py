@@ -17,6 +17,7 @@ from typing import Final
 import orjson
 from aiohttp import web
 
+from fwbatch_async.emulator.accountcap import AccountCap
 from fwbatch_async.emulator.faults import Faults
 from fwbatch_async.emulator.fieldmask import JOB_FIELDS, apply_mask, parse_mask
 from fwbatch_async.emulator.listing import ListQuery
@@ -41,6 +42,10 @@ _ERROR_FAULTS: Final = {
     "503": ("UNAVAILABLE", "the service is currently unavailable"),
 }
 
+_OVER_THE_CAP: Final = ApiError(
+    "RESOURCE_EXHAUSTED", "too many requests: the account's request rate limit is exceeded", "RATE_LIMIT_EXCEEDED"
+)
+
 # (body, log entries it holds or None) produced by an endpoint at a given time
 Produced = tuple[bytes, int | None]
 
@@ -48,12 +53,16 @@ Produced = tuple[bytes, int | None]
 class EmulatorServer:
     """Builds the aiohttp application serving a :class:`Simulation`."""
 
-    def __init__(self, simulation: Simulation, *, api_key: str, faults: Faults, stats: Stats) -> None:
+    def __init__(
+        self, simulation: Simulation, *, api_key: str, faults: Faults, stats: Stats, cap: AccountCap | None = None
+    ) -> None:
         self.simulation = simulation
         self.api_key = api_key
         self.faults = faults
         self.stats = stats
+        self.cap = cap
         self.closing = asyncio.Event()
+        self._started = self._real_seconds()
 
     def app(self) -> web.Application:
         """The application: the three Fireworks endpoints, the admin endpoint, and 404 for everything else."""
@@ -122,6 +131,18 @@ class EmulatorServer:
 
     # ------------------------------------------------------------------------------------------------ plumbing
 
+    def _real_seconds(self) -> float:
+        """The clients' seconds: a sped-up clock's emulated seconds over its speed.
+
+        Speed is for the jobs' lives; a client sends in real time, and Fireworks caps its rate in real time.
+        """
+        clock = self.simulation.clock
+        return clock.monotonic() / getattr(clock, "speed", 1.0)
+
+    def _second(self) -> int:
+        """The whole second (real, as the clients count) since the start, to count requests by."""
+        return int(self._real_seconds() - self._started)
+
     def _check_account(self, request: web.Request) -> None:
         account = request.match_info["account"]
         if account != self.simulation.account:
@@ -142,11 +163,25 @@ class EmulatorServer:
         if scheme.lower() != "bearer" or key.strip() != self.api_key:
             raise ApiError("UNAUTHENTICATED", "invalid API key", "API_KEY_INVALID")
 
+    def _refused(self, request: web.Request) -> web.Response | None:
+        """The answer to a request refused before it is served: a bad key, or the account's cap reached."""
+        now = self.simulation.clock.time_ns()
+        try:
+            self._admit(request)
+        except ApiError as error:
+            return self._error(error, now)
+        if self.cap is not None and (wait := self.cap.admit(self._real_seconds())) is not None:
+            self.stats.capped += 1
+            self.stats.capped_per_second[self._second()] += 1
+            return self._error(_OVER_THE_CAP, now, {"Retry-After": str(wait)} if wait else None)
+        return None
+
     async def _serve(
         self, request: web.Request, endpoint: str, produce: Callable[[int], Produced]
     ) -> web.StreamResponse:
         """Count the request, and answer it while it counts as in flight."""
         self.stats.requests[endpoint] += 1
+        self.stats.per_second[self._second()] += 1
         with self.stats.handling():
             return await self._answer(request, endpoint, produce)
 
@@ -155,10 +190,9 @@ class EmulatorServer:
     ) -> web.StreamResponse:
         """Authenticate, maybe inject a fault, produce the body, and send it (maybe mangled)."""
         clock = self.simulation.clock
-        try:
-            self._admit(request)
-        except ApiError as error:
-            return self._error(error, clock.time_ns())
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
         fault = self.faults.decide(endpoint)
         if fault is not None:
             self.stats.faults[fault] += 1

@@ -20,6 +20,10 @@ class Stats:
         requests: requests per endpoint (``job``, ``logs``, ``list``, ``admin``, ``unknown``).
         responses: responses per HTTP status (injected faults included).
         faults: faults injected per kind.
+        capped: requests refused (429) because the account's request cap was reached.
+        per_second: API requests (``job``, ``logs`` and ``list`` together) per whole second since the emulator
+            started, real seconds on a sped-up clock: to check a rate over any window.
+        capped_per_second: the same, of the requests refused by the account's cap.
         entries_served: log entries in successful getLogs responses.
         pages_served: successful getLogs responses.
         in_flight: API requests being handled now: from when the handler starts to when its response is ready,
@@ -30,6 +34,9 @@ class Stats:
     requests: Counter[str] = attrs.field(factory=Counter)
     responses: Counter[int] = attrs.field(factory=Counter)
     faults: Counter[str] = attrs.field(factory=Counter)
+    capped: int = 0
+    per_second: Counter[int] = attrs.field(factory=Counter)
+    capped_per_second: Counter[int] = attrs.field(factory=Counter)
     entries_served: int = 0
     pages_served: int = 0
     in_flight: int = 0
@@ -51,6 +58,9 @@ class Stats:
             "requests": dict(self.requests),
             "responses": {str(status): n for status, n in sorted(self.responses.items())},
             "faults": dict(self.faults),
+            "capped": self.capped,
+            "perSecond": {str(second): n for second, n in sorted(self.per_second.items())},
+            "cappedPerSecond": {str(second): n for second, n in sorted(self.capped_per_second.items())},
             "entriesServed": self.entries_served,
             "pagesServed": self.pages_served,
             "maxInFlight": self.max_in_flight,
@@ -61,6 +71,9 @@ class Stats:
         self.requests.clear()
         self.responses.clear()
         self.faults.clear()
+        self.capped = 0
+        self.per_second.clear()
+        self.capped_per_second.clear()
         self.entries_served = 0
         self.pages_served = 0
         # Requests in flight still finish, and count themselves out, after a reset.

@@ -27,8 +27,18 @@ TARGETS = (
     "follow 10 jobs: peak RSS",
     "follow 10 jobs: requests over their lives vs fixed 1 s polling",
     "follow 10 jobs: p95 delivery delay",
+    "20 running jobs at B = 20/s: most requests in 10 s vs 10 x B",
+    "20 running jobs at B = 20/s: p95 delivery delay vs N/B",
+    "20 running jobs at B = 20/s: cap 20/s, ceiling over it: 429s after 2 s vs requests",
+    "10 jobs through 10% faults: time vs fault-free",
+    "every run: lines lost or repeated vs lines delivered",
     "import fwbatch_async vs import fireworks",
 )
+
+COUNTS_OF_WRONG = {  # zero when all is well
+    "20 running jobs at B = 20/s: cap 20/s, ceiling over it: 429s after 2 s vs requests",
+    "every run: lines lost or repeated vs lines delivered",
+}
 
 
 @pytest.mark.timeout(120)
@@ -44,7 +54,7 @@ def test_the_smoke_run_prints_and_writes_every_target(tmp_path: Path) -> None:
         assert target in table
         [name] = [name for name in rows if name.startswith(target)]
         row = rows[name]
-        assert row["ours"] > 0
+        assert row["ours"] >= 0 if target in COUNTS_OF_WRONG else row["ours"] > 0
         assert (row["reference"] is None) is (row["ratio"] is None)
     assert data["meta"]["smoke"] is True
     assert data["meta"]["machine_before"]["cores"] >= 1

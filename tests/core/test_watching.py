@@ -211,3 +211,42 @@ def test_one_request_at_a_time() -> None:
     watch.on_job(job(), 0.0)
     with pytest.raises(RuntimeError, match="no request is out"):
         watch.on_job(job(), 0.0)
+
+
+def test_a_job_waiting_for_capacity_is_read_rarely_backing_off_to_a_minute() -> None:
+    watch, now, waits = machine(), 0.0, []
+    for _ in range(10):
+        read(watch, now, job("PENDING"))
+        nxt = until(watch, now)
+        waits.append(round(nxt - now, 1))
+        now = nxt
+    assert all(60.0 <= wait <= 66.0 for wait in waits[-3:])  # a minute, jittered by up to 10 %
+    assert sum(waits) > 5 * 60  # ten reads over more than five minutes, not ten seconds
+    assert watch.weight < 1.0  # and the least urgent of a fan-out's requests
+    read(watch, now, job("RUNNING"))
+    assert until(watch, now) - now == 1.0  # running: read again soon
+
+
+def test_a_listing_is_taken_as_an_answer_of_the_watchs_own() -> None:
+    watch = machine()
+    read(watch, 0.0, job("RUNNING", 1))
+    update = watch.on_listed(job("RUNNING", 5), 2.0)
+    assert changes(update) == {"progress"}
+    assert until(watch, 2.0) == 3.0  # its next read, as after a read of its own that saw a change
+
+
+def test_a_listing_is_ignored_while_a_read_of_its_own_is_out_and_after_the_end() -> None:
+    watch = machine()
+    read(watch, 0.0, job("RUNNING", 1))
+    assert isinstance(watch.next_request(1.0), Request)
+    assert watch.on_listed(job("RUNNING", 5), 1.5) is None  # its own answer is coming, and is the fresher
+    assert changes(watch.on_job(job("COMPLETED", 9), 2.0)) == {"state", "progress"}
+    assert watch.on_listed(job("RUNNING", 5), 3.0) is None
+
+
+def test_a_job_that_left_a_listing_is_read_at_once() -> None:
+    watch = machine()
+    read(watch, 0.0, job("RUNNING", 1))
+    assert until(watch, 0.5) == 1.0
+    watch.expedite(0.5)
+    assert isinstance(watch.next_request(0.5), Request)

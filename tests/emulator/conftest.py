@@ -31,6 +31,7 @@ async def serve(session: aiohttp.ClientSession) -> AsyncIterator[Serve]:
         faults: Faults | None = None,
         clock: Any = None,
         api_key: str = "test-key",
+        account_rpm: float | None = None,
     ) -> Api:
         emulator = Emulator(
             scenario,
@@ -38,6 +39,7 @@ async def serve(session: aiohttp.ClientSession) -> AsyncIterator[Serve]:
             realism=realism,
             faults=faults,
             api_key=api_key,
+            account_rpm=account_rpm,
         )
         await emulator.start()
         started.append(emulator)

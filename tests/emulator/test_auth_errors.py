@@ -134,4 +134,5 @@ async def test_admin_stats_endpoint_is_unauthenticated_json(serve: Serve) -> Non
     assert stats["responses"] == {"200": 2, "401": 1}  # a snapshot taken before its own response
     assert api.emu.stats.to_json() == stats | {"responses": {"200": 3, "401": 1}}
     assert stats["pagesServed"] == 1
+    assert stats["perSecond"] == {"300": 3}  # API requests by emulated second, the refused one included
     assert stats["entriesServed"] == 7

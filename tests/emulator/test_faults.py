@@ -171,11 +171,15 @@ async def test_counters(serve: Serve) -> None:
     assert stats.faults == {"429": 1, "truncated": 1}
     assert (stats.pages_served, stats.entries_served) == (1, 5)
     assert (stats.in_flight, stats.max_in_flight) == (0, 1)
+    assert stats.per_second == {0: 4}
     stats.reset()
     assert stats.to_json() == {
         "requests": {},
         "responses": {},
         "faults": {},
+        "capped": 0,
+        "perSecond": {},
+        "cappedPerSecond": {},
         "entriesServed": 0,
         "pagesServed": 0,
         "maxInFlight": 0,

@@ -17,6 +17,7 @@ import pytest
 from virtualtime import VirtualClock, running
 
 import fwbatch_async as fw
+from fwbatch_async._core import listing
 from fwbatch_async.emulator import Emulator, Faults, JobSpec, LateLines, ManualClock, Realism, Scenario
 
 Line = tuple[str, int, str]
@@ -142,8 +143,9 @@ async def _until_stalled(updates: AsyncIterator[fw.JobUpdate]) -> AsyncIterator[
 
 
 async def test_an_unknown_state_is_shown_raw_and_does_not_end_the_watch() -> None:
-    # WARMING_UP lasts 2.5 % of the run: 15 s here, longer than the longest wait between reads.
-    async with world([job("j", duration=600.0, lines_per_second=1.0)], realism=Realism(unknown_state=True)) as (
+    # WARMING_UP lasts 2.5 % of the run: 75 s here, longer than the longest wait between reads (a minute while
+    # the job waits for capacity, PENDING just before).
+    async with world([job("j", duration=3000.0, lines_per_second=1.0)], realism=Realism(unknown_state=True)) as (
         _,
         client,
     ):
@@ -190,6 +192,103 @@ async def test_following_a_job_delivers_every_line_once_and_ends_after_the_drain
     assert sum(isinstance(e, fw.JobUpdate) and e.finished for e in events) == 1
     # Never before the job finished (60 s), never long after: the lookback plus a few polls.
     assert 60.0 <= ended_at <= 60.0 + 3.0 + 12.0
+
+
+async def test_a_job_waiting_for_capacity_is_read_rarely_and_its_log_only_once() -> None:
+    """A job queued for about an hour (CREATING, VALIDATING, PENDING): its state read with a backoff to a minute, its
+    log only by the first read (the tail, and the read forward from it) until it runs."""
+    async with world([job("queued", duration=40_000.0)]) as (emu, client):
+        updates: list[fw.JobState] = []
+
+        async def follow() -> None:
+            async with client.follow_jobs(["queued"]) as events:
+                async for event in events:  # each kept as it comes: the task is cancelled, not ended
+                    if isinstance(event, fw.JobUpdate):
+                        updates.append(event.state)  # noqa: PERF401
+
+        following = asyncio.create_task(follow())
+        await emu.clock.sleep(3_900.0)  # PENDING ends at 4,000 s (10 % of the duration)
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
+    assert updates == [fw.JobState.CREATING, fw.JobState.VALIDATING, fw.JobState.PENDING]
+    assert emu.stats.requests["logs"] <= 2
+    assert emu.stats.requests["job"] <= 3_900 / 60 + 3 * 10  # a minute apart, after a short backoff at each change
+
+
+async def follow_many(
+    count: int, *, wait: bool = False, age: float = 0.0
+) -> tuple[dict[str, list[fw.JobEvent]], Scenario, Emulator[VirtualClock]]:
+    """Follow (or wait for) ``count`` jobs of 60 s, ``age`` s old, to their ends: each job's events, the scenario,
+    the emulator."""
+    specs = [
+        job(f"j{i:02d}", ("COMPLETED", "FAILED")[i % 2], lines_per_second=5.0, start_after=-age) for i in range(count)
+    ]
+    events: dict[str, list[fw.JobEvent]] = defaultdict(list)
+    async with world(specs) as (emu, client):
+        if wait:
+            with contextlib.suppress(ExceptionGroup):  # the FAILED ones
+                await client.wait_for_jobs([spec.id for spec in specs])
+        else:
+            async with client.follow_jobs([spec.id for spec in specs], from_start=True, lookback=3.0) as stream:
+                async for event in stream:
+                    events[event.job_id].append(event)
+    return events, Scenario(account="acct", seed=3, jobs=specs), emu
+
+
+async def test_many_running_jobs_are_read_with_one_listing_and_nothing_is_missed() -> None:
+    """20 jobs: while they run, one listing a few seconds apart reads all of them instead of a read each; every line,
+    every change of state and every end comes as it does without the listing."""
+    events, scenario, emu = await follow_many(20)
+    for job_id, seen in events.items():
+        assert Counter(line(e) for e in seen if isinstance(e, fw.LogLine)) == ground_truth(scenario, job_id)
+        states = [e.state for e in seen if isinstance(e, fw.JobUpdate)]
+        assert fw.JobState.RUNNING in states
+        assert states[-1].is_finished
+        progress = [
+            e.job.job_progress for e in seen if isinstance(e, fw.JobUpdate) and e.job.state.short_name == "RUNNING"
+        ]
+        assert len(progress) >= 5  # progress kept coming from the listings
+        ended = seen[-1]
+        assert isinstance(ended, fw.JobEnded)
+        assert ended.error is None
+    assert emu.stats.requests["list"] >= 10
+    # Measured: 149 reads of the jobs without the listing (3 s apart while a job changes, up to 10 s while not),
+    # 84 and 14 listings with it: the first read, the waiting phases, and the reads that see each job's end.
+    assert emu.stats.requests["job"] + emu.stats.requests["list"] <= 20 * 5
+
+
+async def test_jobs_running_when_the_stream_starts_are_first_read_from_the_listing() -> None:
+    events, scenario, emu = await follow_many(20, age=10.0)  # RUNNING from 6 s of their lives
+    for job_id, seen in events.items():
+        assert Counter(line(e) for e in seen if isinstance(e, fw.LogLine)) == ground_truth(scenario, job_id, 200.0)
+        first = next(e for e in seen if isinstance(e, fw.JobUpdate))
+        assert fw.Change.FIRST in first.changes
+        assert first.state is fw.JobState.RUNNING
+    # Each job read on its own only once it left RUNNING: to see its end (and, for some, the state after).
+    assert emu.stats.requests["job"] <= 20 * 3
+
+
+async def test_a_wait_for_many_jobs_lists_them_too() -> None:
+    _, _, emu = await follow_many(20, wait=True)
+    assert emu.stats.requests["list"] >= 10
+    # Measured: 644 reads without the listing (a wait reads a changing job every second), 162 and 19 listings with it.
+    assert emu.stats.requests["job"] + emu.stats.requests["list"] <= 20 * 10
+
+
+async def test_a_listing_the_server_refuses_falls_back_to_reading_each_job(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(listing, "RUNNING_FILTER", 'state != "JOB_STATE_RUNNING"')  # the emulator answers 400
+    events, scenario, emu = await follow_many(6)
+    assert emu.stats.requests["list"] == 1
+    assert emu.stats.responses[400] == 1
+    assert sum("listing the running jobs failed" in r.getMessage() for r in caplog.records) == 1
+    for job_id, seen in events.items():
+        assert Counter(line(e) for e in seen if isinstance(e, fw.LogLine)) == ground_truth(scenario, job_id)
+        ended = seen[-1]
+        assert isinstance(ended, fw.JobEnded)
+        assert ended.error is None
 
 
 async def test_one_failing_job_does_not_stop_the_others_and_jobs_can_be_added() -> None:

@@ -39,8 +39,13 @@ class FakeSender:
         self.random = lambda: 0.5
         self.answer = answer
         self.sent: list[Request] = []
+        self.turns = 0
 
-    async def attempt(self, request: Request, model: type[T]) -> Reply[T]:
+    async def turn(self) -> None:
+        self.turns += 1
+
+    async def attempt(self, request: Request, model: type[T], *, turn_taken: bool = False) -> Reply[T]:
+        self.turns += not turn_taken
         self.sent.append(request)
         result = await self.answer(request)
         if isinstance(result, BaseException):
