@@ -33,7 +33,7 @@ from typing import Any, TypeAlias
 import aiohttp
 import attrs
 import orjson
-from harness import Row, Settings
+from harness import Row, Settings, child_figures, median_of
 
 import fwbatch_async as fw
 from fwbatch_async.emulator import JobSpec, Scenario
@@ -219,20 +219,13 @@ SMOKE = Size(jobs=10, duration=3.0, lines_per_second=2.0, lookback=0.5)
 
 def run_child(contender: str, size: Size) -> dict[str, Any]:
     command = [sys.executable, __file__, "--contender", contender, *size.arguments()]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"the {contender} run failed:\n{done.stderr}")
-    figures: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    figures = child_figures(command, contender)
     print(
         f"  {contender:4}: {figures['requests']:6} requests, {figures['lines']:7} lines, "
         f"cpu {figures['cpu']:6.2f} s, p95 delay {figures['p95_delay']:.2f} s, rss {figures['max_rss_mb']:.0f} MB",
         flush=True,
     )
     return figures
-
-
-def median(runs: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(float(run[key]) for run in runs)
 
 
 def table(ours: list[dict[str, Any]], raw: list[dict[str, Any]], jobs: int) -> list[Row]:
@@ -243,18 +236,22 @@ def table(ours: list[dict[str, Any]], raw: list[dict[str, Any]], jobs: int) -> l
     return [
         Row.compare(f"{label} client CPU per request vs raw loop", cpu_ours, cpu_raw, "us", "<= 1.25"),
         Row.limit(
-            f"{label} peak RSS (raw loop beside it)", median(ours, "max_rss_mb"), median(raw, "max_rss_mb"), "MB", 150
+            f"{label} peak RSS (raw loop beside it)",
+            median_of(ours, "max_rss_mb"),
+            median_of(raw, "max_rss_mb"),
+            "MB",
+            150,
         ),
         Row.compare(
             f"{label} requests over their lives vs fixed 1 s polling",
-            median(ours, "requests"),
-            median(raw, "requests"),
+            median_of(ours, "requests"),
+            median_of(raw, "requests"),
             "requests",
         ),
         Row.compare(
             f"{label} p95 delivery delay (fixed 1 s polling beside it)",
-            median(ours, "p95_delay") * 1e3,
-            median(raw, "p95_delay") * 1e3,
+            median_of(ours, "p95_delay") * 1e3,
+            median_of(raw, "p95_delay") * 1e3,
             "ms",
         ),
     ]

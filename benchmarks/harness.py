@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -80,6 +81,20 @@ async def interleaved(contenders: dict[str, Callable[[], Awaitable[int]]], round
         for name in names[shift:] + names[:shift]:
             samples[name].append(await timed(contenders[name]))
     return samples
+
+
+def child_figures(command: list[str], name: str) -> dict[str, Any]:
+    """Run a benchmark's child process; the figures it printed as JSON on its last line."""
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {name} run failed:\n{done.stderr}")
+    figures: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return figures
+
+
+def median_of(runs: list[dict[str, Any]], key: str) -> float:
+    """The median of one figure over runs."""
+    return statistics.median(float(run[key]) for run in runs)
 
 
 def rate(samples: list[Sample]) -> float:

@@ -26,12 +26,12 @@ from ._core.errors import ClientClosedError, FwBatchError
 from ._core.events import JobEnded, JobEvent, LogLine
 from ._core.following import FollowMachine
 from ._core.listing import StateLister
-from ._core.models import BatchInferenceJob, JobListPage, LogPage
+from ._core.models import JobListPage, LogPage
 from ._core.polling import DEADLINE_SLACK
 from ._core.requests import Request
 from ._core.scheduler import Scheduler
 from ._core.watching import WAITING_STATES, WatchMachine
-from ._drive import Attempts, before
+from ._drive import Attempts, read_job
 
 __all__ = ["Dispatcher", "JobTarget", "unexpected"]
 
@@ -201,20 +201,12 @@ class Dispatcher:
         self._hold_logs(job, clock.monotonic())
 
     async def _read_job(self, job: _Job, request: Request) -> None:
-        clock, watch = self._sender.clock, job.watch
-        sending = self._sender.attempt(request, BatchInferenceJob, turn_taken=True)
-        try:
-            reply = await before(watch.deadline, clock, sending)
-        except FwBatchError as error:
-            watch.on_failure(error, clock.monotonic())
+        answered, update = await read_job(job.watch, request, self._sender, turn_taken=True)
+        if not answered:
             return
-        if reply is None:
-            watch.deadline_passed()  # its next step raises WaitTimeoutError
-            return
-        update = watch.on_job(reply.value, clock.monotonic(), reply.server_time)
         if update is not None and not job.ended:
             await self._emit(update)
-        self._watched(job, clock.monotonic())
+        self._watched(job, self._sender.clock.monotonic())
 
     def _watched(self, job: _Job, now: float) -> None:
         """The job was read (on its own or in a listing): start its log's drain, or hold it, and place its watch."""

@@ -98,17 +98,28 @@ async def job_updates(machine: WatchMachine, sender: Attempts) -> AsyncGenerator
         if isinstance(action, Wait):
             await clock.sleep(max(0.0, action.until - clock.monotonic()))
             continue
-        try:
-            reply = await before(machine.deadline, clock, sender.attempt(action, BatchInferenceJob))
-        except FwBatchError as error:
-            machine.on_failure(error, clock.monotonic())
-            continue
-        if reply is None:
-            machine.deadline_passed()  # the next step raises WaitTimeoutError
-            continue
-        update = machine.on_job(reply.value, clock.monotonic(), reply.server_time)
-        if update is not None:
+        answered, update = await read_job(machine, action, sender)
+        if answered and update is not None:
             yield update
+
+
+async def read_job(
+    machine: WatchMachine, request: Request, sender: Attempts, *, turn_taken: bool = False
+) -> tuple[bool, JobUpdate | None]:
+    """Send the watch's read and feed it the answer: whether one came, and the update it made.
+
+    A failure is fed to the machine (it waits it out or raises); a request out at a wait's deadline is given up.
+    """
+    clock = sender.clock
+    try:
+        reply = await before(machine.deadline, clock, sender.attempt(request, BatchInferenceJob, turn_taken=turn_taken))
+    except FwBatchError as error:
+        machine.on_failure(error, clock.monotonic())
+        return False, None
+    if reply is None:
+        machine.deadline_passed()  # the next step raises WaitTimeoutError
+        return False, None
+    return True, machine.on_job(reply.value, clock.monotonic(), reply.server_time)
 
 
 async def finished_job(machine: WatchMachine, sender: Attempts, *, raise_on_failure: bool) -> BatchInferenceJob:

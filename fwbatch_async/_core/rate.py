@@ -5,7 +5,8 @@ a payment method). A client that follows logs shares that cap with its user's pr
 citizen first and fast second:
 
 - **A ceiling.** Never faster than ``max_rate`` (10 requests/s by default, a tenth of the paid cap), with a small
-  burst after an idle spell.
+  burst after an idle spell that still counts against the ceiling: no 10 s ever holds more than ``10 x max_rate``
+  sends.
 - **Retry-After is for everyone.** A throttle that names a wait pauses every send of the client until then, not only
   the request that got it.
 - **Congestion is a trend.** The rate is cut when throttles (429, 503) are a sustained share of the answers of the
@@ -38,7 +39,7 @@ import math
 from collections import deque
 from typing import Final
 
-__all__ = ["RECHECK_AFTER", "THROTTLE_STATUSES", "SendRate"]
+__all__ = ["CEILING_SPAN", "RECHECK_AFTER", "THROTTLE_STATUSES", "SendRate"]
 
 THROTTLE_STATUSES: Final = frozenset({429, 503})
 """HTTP statuses that mean "slow down": they count towards congestion."""
@@ -46,6 +47,8 @@ THROTTLE_STATUSES: Final = frozenset({429, 503})
 RECHECK_AFTER: Final = 1.0
 """The longest a waiting caller sleeps before asking again, so a change of rate reaches the whole queue soon."""
 
+CEILING_SPAN: Final = 10.0
+"""Seconds over which sends never exceed the ceiling's worth, a burst included."""
 _CLOSE_ENOUGH: Final = 1e-6  # a shorter wait is a turn: clocks count in ns or coarser, so it might never pass
 _MIN_ANSWERS: Final = 20  # at low rates the window stretches to hold this many answers
 _HOLD: Final = 0.97  # after a cut the rate levels off at this fraction of what the server accepted
@@ -108,6 +111,9 @@ class SendRate:
         self._beta = float(beta)
         self._recovery = float(recovery)
         self._burst = _burst(self._ceiling)
+        # The sends of the last CEILING_SPAN seconds, as many as the ceiling allows in it: a burst borrows from them.
+        span_sends = None if math.isinf(self._ceiling) else max(1, math.floor(CEILING_SPAN * self._ceiling))
+        self._sent: deque[float] = deque(maxlen=span_sends)
         self._tokens = self._burst  # sends the bucket holds
         self._filled = -math.inf  # when the bucket was last filled up to date
         self._waiting: list[int] = []  # tickets of callers waiting for their turn, in order
@@ -175,9 +181,15 @@ class SendRate:
         if not math.isinf(rate):
             self._fill(now, rate)
             wait = (position + 1 - self._tokens) / rate  # a send for everyone ahead, and one for this ticket
+            span_wait = self._span_wait(position, now)
+            if span_wait > max(wait, 0.0):
+                # The span is full: nothing accrues until it has room, or the first burst would recur every span.
+                self._tokens, self._filled = 0.0, now + span_wait - position / rate
+                wait = span_wait
             if wait > _CLOSE_ENOUGH:
                 return wait
             self._tokens = max(0.0, self._tokens - 1)
+            self._sent.append(now)
         del self._waiting[position]
         return 0.0
 
@@ -242,6 +254,14 @@ class SendRate:
         rate = self._rate(now)
         self._fill(now, rate)
         self._tokens = min(self._tokens, 1.0)  # the burst after a cut is one send
+
+    def _span_wait(self, position: int, now: float) -> float:
+        """How long until the last ``CEILING_SPAN`` seconds hold room for the sends of ``position`` and those ahead."""
+        sent, most = self._sent, self._sent.maxlen
+        if most is None or len(sent) < most:
+            return 0.0
+        # Full: the send at ``position`` goes once the (position + 1)-th oldest has left the span.
+        return sent[min(position, most - 1)] + CEILING_SPAN - now
 
     def _rate(self, now: float) -> float:
         """The allowed rate at ``now``: the ceiling, or the cubic regrowth after the last cut."""
