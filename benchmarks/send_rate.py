@@ -61,11 +61,14 @@ class Size:
     settle: float
 
 
+# The account cap is 40/s, not Fireworks' 100/s: the emulator, one Python process on the machine's shared cores,
+# serves about 100 requests/s of these jobs at most, so a cap of 100/s was never reached (a ceiling of 150/s was
+# served at 100/s, with no 429 at all). What is measured is how the client settles under a cap it exceeds.
 FULL = Size(
     jobs=1000,
     duration=100.0,
     budget=50.0,
-    cap_per_second=100.0,
+    cap_per_second=40.0,
     fault_jobs=220,
     fault_duration=60.0,
     lookback=10.0,

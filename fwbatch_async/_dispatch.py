@@ -93,6 +93,7 @@ class Dispatcher:
         self._lister = lister
         self._listed: dict[str, str] = {}  # the covered jobs: short id -> the id the job was added with
         self._listing = False  # the lister is worth it: it runs, and the covered jobs' own reads are held
+        self._timed = False  # some job's watch has a timeout (a wait's)
         if lister is not None:
             now = sender.clock.monotonic()
             self._scheduler.add(_LIST, lister, now)
@@ -115,6 +116,9 @@ class Dispatcher:
         if follow is not None:
             self._scheduler.add((target.job_id, _LOGS), follow, now)
         self._cover(self._jobs[target.job_id], target.job_id, now)
+        watch.start(now)  # a wait's timeout counts from now, even if its first request must wait for a turn
+        if watch.times_out:
+            self._timed = True
         self._wake.set()
 
     async def run(self, task_group: TaskGroup) -> None:
@@ -128,8 +132,12 @@ class Dispatcher:
                 continue
             await self._slots.acquire()
             try:
-                await self._sender.turn()
+                await self._sender.turn(self._next_deadline())
                 pick = scheduler.next(clock.monotonic())
+            except TimeoutError:  # a wait's timeout came while the client waited for its turn to send
+                self._slots.release()
+                await self._expire(clock.monotonic())
+                continue
             except BaseException:
                 self._slots.release()
                 raise
@@ -138,6 +146,19 @@ class Dispatcher:
                 continue
             key, action = pick
             task_group.start_soon(self._send, key, action, name=f"fwbatch {key[1]} {key[0]}")
+
+    def _next_deadline(self) -> float | None:
+        """The earliest timeout of a job's wait, which a wait for a turn to send must not pass."""
+        if not self._timed:
+            return None
+        deadlines = [job.watch.deadline for job in self._jobs.values() if not job.ended]
+        return min((deadline for deadline in deadlines if deadline is not None), default=None)
+
+    async def _expire(self, now: float) -> None:
+        """End the jobs whose wait timed out (those with a request out find out from its answer)."""
+        for job in list(self._jobs.values()):
+            if not job.ended and (error := job.watch.expire(now)) is not None:
+                await self._end(job, error)
 
     async def _sleep_until(self, due: float | None) -> None:
         """Until ``due`` (on the client's clock) or until something changes (an answer, a job added)."""

@@ -43,12 +43,17 @@ class Attempts(Protocol):
         """Uniform numbers in [0, 1), for the machines' jitter."""
         ...
 
-    async def turn(self) -> None:
+    async def turn(self, deadline: float | None = None) -> None:
         """Wait until the client's send rate allows one more request."""
         ...
 
-    async def attempt(self, request: Request, model: type[T], *, turn_taken: bool = False) -> Reply[T]:
-        """Send ``request`` once (after its turn, unless taken); the answer as ``model``, or a :class:`FwBatchError`."""
+    async def attempt(
+        self, request: Request, model: type[T], *, turn_taken: bool = False, deadline: float | None = None
+    ) -> Reply[T]:
+        """Send ``request`` once (after its turn, unless taken); the answer as ``model``, or a :class:`FwBatchError`.
+
+        A ``TimeoutError`` when ``deadline`` comes before the turn.
+        """
         ...
 
 
@@ -112,7 +117,8 @@ async def read_job(
     """
     clock = sender.clock
     try:
-        reply = await before(machine.deadline, clock, sender.attempt(request, BatchInferenceJob, turn_taken=turn_taken))
+        sending = sender.attempt(request, BatchInferenceJob, turn_taken=turn_taken, deadline=machine.deadline)
+        reply = await before(machine.deadline, clock, sending)
     except FwBatchError as error:
         machine.on_failure(error, clock.monotonic())
         return False, None
@@ -143,7 +149,8 @@ async def before(deadline: float | None, clock: Clock, call: Awaitable[Reply[T]]
     """The result of ``call``, or ``None`` if the deadline comes first (``call`` is then cancelled).
 
     The time left is measured on ``clock`` and waited on the event loop's: the same for the system clock, and with
-    a virtual clock (tests) a request to a local server takes no virtual time, so only one that hangs is cut.
+    a virtual clock (tests) a request to a local server takes no virtual time, so only one that hangs is cut. A
+    call's own wait on ``clock`` (its turn in the send rate) keeps the deadline itself, with a ``TimeoutError``.
     """
     if deadline is None:
         return await call

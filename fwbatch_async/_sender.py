@@ -111,31 +111,43 @@ class Sender:
             )
         return self._transport
 
-    async def turn(self) -> None:
+    async def turn(self, deadline: float | None = None) -> None:
         """Wait until the client's send rate allows one more request.
 
         The wait is asked again at least every ``RECHECK_AFTER`` seconds, so a pause or a cut reaches callers
         already waiting.
+
+        Raises:
+            TimeoutError: ``deadline`` (on the client's clock) came first; the caller's place is given up.
         """
         clock, rate = self.clock, self.rate
         ticket = rate.join()
         try:
             while (wait := rate.turn(ticket, clock.monotonic())) > 0:
-                await clock.sleep(min(wait, RECHECK_AFTER))
+                step = min(wait, RECHECK_AFTER)
+                if deadline is not None and clock.monotonic() + step >= deadline:
+                    await clock.sleep(max(0.0, deadline - clock.monotonic()))
+                    if rate.turn(ticket, clock.monotonic()) == 0:
+                        return
+                    raise TimeoutError("the deadline came before the turn to send")
+                await clock.sleep(step)
         finally:
             rate.leave(ticket)  # cancelled: the place goes to the next caller (a no-op once the turn came)
 
-    async def attempt(self, request: Request, model: type[T], *, turn_taken: bool = False) -> Reply[T]:
+    async def attempt(
+        self, request: Request, model: type[T], *, turn_taken: bool = False, deadline: float | None = None
+    ) -> Reply[T]:
         """Send ``request`` once, after its turn in the send rate (unless the caller took it): the answer as ``model``.
 
         Raises:
             FwBatchError: the typed error of the answer or of the transport, the API key blanked out of it.
+            TimeoutError: ``deadline`` came before the turn to send (nothing was sent).
         """
         transport = self._open_transport()
         clock, rate = self.clock, self.rate
         if not turn_taken:
             # Waited out before taking an in-flight slot, which a caller waiting for its turn must not hold.
-            await self.turn()
+            await self.turn(deadline)
         sent = clock.monotonic()
         try:
             async with self._in_flight:

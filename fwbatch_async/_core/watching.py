@@ -138,10 +138,7 @@ class WatchMachine:
             raise RuntimeError("a request is out: answer it with on_job() or on_failure() first")
         if self._done:
             return DONE
-        if not self._started:
-            self._started = True
-            if self._settings.timeout is not None:
-                self._deadline = now + self._settings.timeout
+        self.start(now)
         expired = self._expired or (self._deadline is not None and now >= self._deadline - DEADLINE_SLACK)
         if expired and not self._finished:
             raise self._timed_out()
@@ -149,6 +146,20 @@ class WatchMachine:
             return Wait(self._due if self._deadline is None else min(self._due, self._deadline))
         self._sent = self._final if self._finished and self._final is not None else self._request
         return self._sent
+
+    def start(self, now: float) -> None:
+        """The watch begins at ``now``: a wait's timeout counts from here (the first request, if not told before)."""
+        if not self._started:
+            self._started = True
+            if self._settings.timeout is not None:
+                self._deadline = now + self._settings.timeout
+
+    def expire(self, now: float) -> WaitTimeoutError | None:
+        """The timeout's error, and the end of the watch, if its deadline has passed with no request of it out."""
+        if self._sent is not None or self._done or self._deadline is None or now < self._deadline - DEADLINE_SLACK:
+            return None
+        self._done = True
+        return self._timed_out()
 
     def on_job(self, job: BatchInferenceJob, now: float, server_time: int | None = None) -> JobUpdate | None:
         """The answer to the request out: the update to report, or ``None`` when nothing changed.

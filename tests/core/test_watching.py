@@ -250,3 +250,23 @@ def test_a_job_that_left_a_listing_is_read_at_once() -> None:
     assert until(watch, 0.5) == 1.0
     watch.expedite(0.5)
     assert isinstance(watch.next_request(0.5), Request)
+
+
+def test_a_waits_timeout_counts_from_its_start_and_expires_without_a_request() -> None:
+    watch = machine(timeout=5.0)
+    watch.start(0.0)
+    assert watch.deadline == 5.0
+    assert watch.expire(4.0) is None
+    error = watch.expire(5.0)
+    assert isinstance(error, fw.WaitTimeoutError)
+    assert "has not finished after 5s (last seen never read)" in str(error)
+    assert watch.next_request(5.0) is DONE
+
+
+def test_a_watch_with_a_request_out_learns_of_its_timeout_from_the_answer() -> None:
+    watch = machine(timeout=5.0)
+    assert isinstance(watch.next_request(0.0), Request)
+    assert watch.expire(6.0) is None
+    watch.deadline_passed()
+    with pytest.raises(fw.WaitTimeoutError):
+        watch.next_request(6.0)

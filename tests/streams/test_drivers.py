@@ -41,10 +41,12 @@ class FakeSender:
         self.sent: list[Request] = []
         self.turns = 0
 
-    async def turn(self) -> None:
+    async def turn(self, deadline: float | None = None) -> None:
         self.turns += 1
 
-    async def attempt(self, request: Request, model: type[T], *, turn_taken: bool = False) -> Reply[T]:
+    async def attempt(
+        self, request: Request, model: type[T], *, turn_taken: bool = False, deadline: float | None = None
+    ) -> Reply[T]:
         self.turns += not turn_taken
         self.sent.append(request)
         result = await self.answer(request)
