@@ -104,6 +104,11 @@ class Dispatcher:
         """Jobs added and not ended."""
         return sum(not job.ended for job in self._jobs.values())
 
+    @property
+    def added(self) -> int:
+        """Jobs added, ended or not."""
+        return len(self._jobs)
+
     def has(self, job_id: str) -> bool:
         """Whether the job was added (ended or not)."""
         return job_id in self._jobs

@@ -85,6 +85,7 @@ class JobEvents:
         self._send: MemoryObjectSendStream[JobEvent] | None = None
         self._receive: MemoryObjectReceiveStream[JobEvent] | None = None
         self._ended: dict[str, JobEnded] = {}
+        self._ends_sent = 0
         self._accepting = False
 
     async def __aenter__(self) -> Self:
@@ -161,8 +162,11 @@ class JobEvents:
         if isinstance(event, JobEnded):
             self._ended[event.job_id] = event
             await self._send.send(event)
-            if not self._dispatcher.running:
-                self._close_sending()  # the last job ended: iteration ends once the consumer took what is left
+            self._ends_sent += 1
+            # Every job's end is in the stream (not only marked: another end may still wait for room in it):
+            # iteration ends once the consumer took what is left.
+            if self._ends_sent == self._dispatcher.added:
+                self._close_sending()
             return
         await self._send.send(event)
 

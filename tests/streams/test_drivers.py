@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar, cast
 
+import anyio
 import attrs
 import pytest
 from testkit import RecordingClock
@@ -244,3 +245,29 @@ async def test_a_bug_in_one_jobs_task_ends_that_job_with_an_error_and_the_others
     assert isinstance(broken, fw.FwBatchError)
     assert "unexpected error while following job broken" in str(broken)
     assert isinstance(broken.__cause__, ZeroDivisionError)
+
+
+async def test_ends_that_wait_together_for_room_in_the_stream_all_reach_it(clock: RecordingClock) -> None:
+    """Two jobs end at once while the consumer is busy: the first end taken must not close the stream on the second
+    (marked ended, not yet in the stream), which would withdraw it."""
+
+    async def nothing_is_sent(request: Request) -> object:
+        raise AssertionError(request)
+
+    watch = WatchPlan.create("acct", None, poll=fw.PollPolicy(jitter=0.0), retry=fw.RetryPolicy())
+    targets = [JobTarget("a", "a"), JobTarget("b", "b")]
+    events = JobEvents(targets, sender=FakeSender(clock, nothing_is_sent), watch=watch, follow=None, page_slots=4)
+    send, receive = anyio.create_memory_object_stream[fw.JobEvent](0)  # no room: every end waits for the consumer
+    events._send, events._receive, events._accepting = send, receive, True
+    for target, machine, follow in events._prepared:
+        events._dispatcher.add(target, machine, follow)
+    for job in events._dispatcher._jobs.values():
+        job.ended = True  # both ended: their ends are on their way
+    delivering = [asyncio.create_task(events._deliver(fw.JobEnded(job_id, None, None, None))) for job_id in "ab"]
+    await asyncio.sleep(0)
+    taken = [(await receive.receive()).job_id]
+    await asyncio.sleep(0)  # the first delivery resumes: the stream must stay open for the second
+    taken += [event.job_id async for event in receive]
+    await asyncio.gather(*delivering)
+    receive.close()
+    assert taken == ["a", "b"]
