@@ -7,6 +7,7 @@ refused instead of read into memory.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp import web
@@ -37,49 +38,44 @@ async def test_a_waits_timeout_holds_through_an_outage() -> None:
     assert emu.stats.requests["job"] > 5  # it kept asking meanwhile
 
 
-async def test_a_waits_timeout_holds_while_the_client_pauses_for_the_server(serve: Serve) -> None:
-    """A 429 asked the whole client to pause for 30 s: a wait begun then ends at its 5 s timeout, not after it."""
+async def wait_while_paused(serve: Serve, wait: Callable[[fw.AsyncClient], Awaitable[object]]) -> float:
+    """Every answer is a 429 asking for 30 s: one call starts the client's pause, then ``wait`` runs (it must raise);
+    the virtual seconds it took."""
 
     async def pause(_: web.Request) -> web.Response:
         return web.json_response({"code": 8, "message": "slow down"}, status=429, headers={"Retry-After": "30"})
 
     base = await serve(pause)
     clock = VirtualClock()
+    retry = fw.RetryPolicy(max_attempts=1)
     async with (
         running(clock),
-        fw.AsyncClient(
-            api_key="k", account_id="acct", base_url=base, clock=clock, retry=fw.RetryPolicy(max_attempts=1)
-        ) as client,
+        fw.AsyncClient(api_key="k", account_id="acct", base_url=base, clock=clock, retry=retry) as client,
     ):
         with pytest.raises(fw.RateLimitError):
             await client.get_batch_inference_job("job-1")  # the pause begins
         began = clock.monotonic()
+        await wait(client)
+        return clock.monotonic() - began
+
+
+async def test_a_waits_timeout_holds_while_the_client_pauses_for_the_server(serve: Serve) -> None:
+    """A wait begun during the client's 30 s pause ends at its 5 s timeout, not after the pause."""
+
+    async def wait(client: fw.AsyncClient) -> None:
         with pytest.raises(fw.WaitTimeoutError):
             await client.wait_for_job("job-1", timeout=5.0)  # its first read waits for its turn: past the timeout
-        waited = clock.monotonic() - began
-    assert 5.0 <= waited <= 5.0 + clock.tick
+
+    assert 5.0 <= await wait_while_paused(serve, wait) <= 5.0 + VirtualClock().tick
 
 
 async def test_a_wait_for_many_jobs_times_out_on_time_while_the_client_pauses(serve: Serve) -> None:
-    async def pause(_: web.Request) -> web.Response:
-        return web.json_response({"code": 8, "message": "slow down"}, status=429, headers={"Retry-After": "30"})
-
-    base = await serve(pause)
-    clock = VirtualClock()
-    async with (
-        running(clock),
-        fw.AsyncClient(
-            api_key="k", account_id="acct", base_url=base, clock=clock, retry=fw.RetryPolicy(max_attempts=1)
-        ) as client,
-    ):
-        with pytest.raises(fw.RateLimitError):
-            await client.get_batch_inference_job("job-1")  # the pause begins
-        began = clock.monotonic()
+    async def wait(client: fw.AsyncClient) -> None:
         with pytest.raises(ExceptionGroup) as raised:
             await client.wait_for_jobs(["job-1", "job-2"], timeout=5.0)
-        waited = clock.monotonic() - began
-    assert [type(error) for error in raised.value.exceptions] == [fw.WaitTimeoutError] * 2
-    assert 5.0 <= waited <= 5.0 + clock.tick
+        assert [type(error) for error in raised.value.exceptions] == [fw.WaitTimeoutError] * 2
+
+    assert 5.0 <= await wait_while_paused(serve, wait) <= 5.0 + VirtualClock().tick
 
 
 async def test_an_outage_that_hits_many_follows_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:
