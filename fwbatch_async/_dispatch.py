@@ -14,6 +14,7 @@ by the listing, and a job that leaves it is read on its own at once.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Final, Literal
@@ -93,7 +94,7 @@ class Dispatcher:
         self._lister = lister
         self._listed: dict[str, str] = {}  # the covered jobs: short id -> the id the job was added with
         self._listing = False  # the lister is worth it: it runs, and the covered jobs' own reads are held
-        self._timed = False  # some job's watch has a timeout (a wait's)
+        self._deadlines: list[tuple[float, str]] = []  # (deadline, job id) of the waits with a timeout, a heap
         if lister is not None:
             now = sender.clock.monotonic()
             self._scheduler.add(_LIST, lister, now)
@@ -122,8 +123,8 @@ class Dispatcher:
             self._scheduler.add((target.job_id, _LOGS), follow, now)
         self._cover(self._jobs[target.job_id], target.job_id, now)
         watch.start(now)  # a wait's timeout counts from now, even if its first request must wait for a turn
-        if watch.times_out:
-            self._timed = True
+        if watch.deadline is not None:
+            heapq.heappush(self._deadlines, (watch.deadline, target.job_id))
         self._wake.set()
 
     async def run(self, task_group: TaskGroup) -> None:
@@ -154,10 +155,10 @@ class Dispatcher:
 
     def _next_deadline(self) -> float | None:
         """The earliest timeout of a job's wait, which a wait for a turn to send must not pass."""
-        if not self._timed:
-            return None
-        deadlines = [job.watch.deadline for job in self._jobs.values() if not job.ended]
-        return min((deadline for deadline in deadlines if deadline is not None), default=None)
+        deadlines = self._deadlines
+        while deadlines and self._jobs[deadlines[0][1]].ended:
+            heapq.heappop(deadlines)
+        return deadlines[0][0] if deadlines else None
 
     async def _expire(self, now: float) -> None:
         """End the jobs whose wait timed out (those with a request out find out from its answer)."""

@@ -137,24 +137,9 @@ class SendRate:
         return None if math.isinf(rate) else rate
 
     @property
-    def ceiling(self) -> float | None:
-        """The ceiling (``max_rate``), or ``None``."""
-        return None if math.isinf(self._ceiling) else self._ceiling
-
-    @property
     def cuts(self) -> int:
         """How many times congestion cut the rate."""
         return self._cuts
-
-    @property
-    def paused_until(self) -> float:
-        """The end of the pause the server last asked for (in the past when none)."""
-        return self._paused_until
-
-    @property
-    def waiting(self) -> int:
-        """How many callers have joined the queue and neither had their turn nor left."""
-        return len(self._waiting)
 
     # --- taking turns ------------------------------------------------------------------------------------------
 
