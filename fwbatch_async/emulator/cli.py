@@ -17,7 +17,13 @@ from fwbatch_async.emulator.named import NAMED_SCENARIOS
 from fwbatch_async.emulator.realism import Realism
 from fwbatch_async.emulator.scenario import Scenario
 
-__all__ = ["build", "connection_text", "main", "run", "serve"]
+__all__ = ["REALISM_HELP", "build", "connection_text", "main", "run", "serve"]
+
+REALISM_HELP = (
+    "wire quirks, off by default (the defaults are the live wire): omit_defaults, int64_as_strings, "
+    "fraction_digits=0/3/6/9, unknown_fields, unknown_state, empty_pages_with_token=F, repeat_end_token, auth_401; "
+    'comma-separated, or "all"'
+)
 
 
 async def serve(emulator: Emulator[Any], *, on_ready: Callable[[Emulator[Any]], None] | None = None) -> None:
@@ -44,8 +50,11 @@ def connection_text(emulator: Emulator[Any], scenario_name: str) -> str:
     jobs = ", ".join(job.id for job in emulator.scenario.jobs) or "(none)"
     clock = emulator.clock
     speed = f", speed {clock.speed:g}x" if isinstance(clock, ScaledClock) else ""
+    realism = emulator.realism.to_text()
+    wire = "the live wire" if realism == "none" else f"the live wire but for --realism {realism}"
     return (
         f"Fireworks batch API emulator: scenario {scenario_name!r}{speed}\n"
+        f"  wire:       {wire}\n"
         f"  base URL:   {emulator.base_url}\n"
         f"  account id: {emulator.account_id}\n"
         f"  API key:    {emulator.api_key}\n"
@@ -71,9 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--speed", type=float, default=60.0, help="emulated seconds per real second")
     parser.add_argument("--faults", default="", help='fault rates, e.g. "429=0.05,503=0.02,reset=0.01"')
-    parser.add_argument(
-        "--realism", default="", help='wire quirks, e.g. "int64_as_strings,fraction_digits=0/3/9" or "all"'
-    )
+    parser.add_argument("--realism", default="", help=REALISM_HELP)
     parser.add_argument(
         "--account-rpm", type=float, default=None, help="the account's request cap, a real minute's (default: none)"
     )

@@ -177,14 +177,25 @@ class Emulator(Generic[ClockT]):
 
         Raises:
             KeyError: for a job not in the scenario.
-            ValueError: for a job not created yet.
+            ValueError: for a job not created yet, or deleted and gone.
         """
-        simulation = self._simulation
-        job = simulation.find(job_id)
         now = self.clock.time_ns()
-        if job.timeline.created > now:
-            raise ValueError(f"job {job_id!r} is not created yet")
-        return simulation.resource(job, now)
+        return self._simulation.resource(self._simulation.current(job_id, now), now)
+
+    def batch_job(self, job_id: str) -> dict[str, Any]:
+        """The job's batch job resource exactly as ``GET .../batchJobs/{id}`` would serve it now.
+
+        Its ``name`` carries the batch job id the emulator gave it (see :mod:`.batchjob`).
+
+        Args:
+            job_id: inference job id or batch job id.
+
+        Raises:
+            KeyError: for a job not in the scenario.
+            ValueError: for a job not created yet, or deleted and gone.
+        """
+        now = self.clock.time_ns()
+        return self._simulation.batch_resource(self._simulation.current(job_id, now), now)
 
     def logs(self, job_id: str, *, include_pending: bool = False) -> list[tuple[str, int, str]]:
         """Ground truth: every entry visible now as ``(logTime text, rank, message)``, oldest first.
@@ -225,3 +236,16 @@ class Emulator(Generic[ClockT]):
             ValueError: for an unknown outcome, a job not created yet, or one already finished.
         """
         self._simulation.end(job_id, outcome, message)
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a job now, as ``DELETE .../batchInferenceJobs/{id}`` does.
+
+        It shows ``JOB_STATE_DELETING_CLEANING_UP`` for 5 emulated seconds, its workers stop without another log
+        line, and then it is gone: GET, getLogs and the batch job answer 404 and the list leaves it out.
+
+        Raises:
+            KeyError: for a job not in the scenario.
+            ValueError: for a job not created yet, or deleted and gone.
+        """
+        now = self.clock.time_ns()
+        self._simulation.delete(self._simulation.current(job_id, now), now)

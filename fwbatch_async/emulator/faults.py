@@ -10,8 +10,19 @@ from fwbatch_async.emulator.rng import seeded
 
 __all__ = ["ENDPOINTS", "FAULT_KINDS", "Faults"]
 
-ENDPOINTS: Final = ("job", "logs", "list")
-FAULT_KINDS: Final = ("429", "429_retry_after", "500", "503", "502_html", "slow", "reset", "truncated")
+ENDPOINTS: Final = ("job", "logs", "list", "batch_job", "delete")
+# 429_plain: a 429 whose body is {"error": "Too Many Requests"}, a plain string, as some live 429s carry.
+FAULT_KINDS: Final = (
+    "429",
+    "429_retry_after",
+    "429_plain",
+    "500",
+    "503",
+    "502_html",
+    "slow",
+    "reset",
+    "truncated",
+)
 # "slow" is left out of the default mix: it is meant to outlast a client timeout, so only ask for it explicitly.
 _DEFAULT_KINDS: Final = {kind: 1.0 for kind in FAULT_KINDS if kind != "slow"}
 
@@ -32,7 +43,7 @@ class Faults:
     Args:
         rate: probability that a request fails.
         kinds: relative weights of fault kinds (default: every kind but ``slow``, equally).
-        endpoints: endpoints subject to the rate: ``"job"``, ``"logs"``, ``"list"``.
+        endpoints: endpoints subject to the rate: ``"job"``, ``"logs"``, ``"list"``, ``"batch_job"``, ``"delete"``.
         seed: seed of the draws.
         slow_seconds: real seconds a ``slow`` response waits before answering.
         retry_after: seconds sent in ``Retry-After`` by ``429_retry_after``.

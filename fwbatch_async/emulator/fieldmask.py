@@ -8,9 +8,9 @@ from typing import Any, Final
 
 from fwbatch_async.emulator.wire import ApiError
 
-__all__ = ["INT64_PROGRESS_FIELDS", "JOB_FIELDS", "LOG_ENTRY_FIELDS", "apply_mask", "parse_mask"]
+__all__ = ["BATCH_JOB_FIELDS", "INT64_PROGRESS_FIELDS", "JOB_FIELDS", "LOG_ENTRY_FIELDS", "apply_mask", "parse_mask"]
 
-# jobProgress fields that are 64-bit on the wire (and so may be sent as strings).
+# jobProgress counters the int64-as-strings switch writes as strings (int32 in the published schema: numbers live).
 INT64_PROGRESS_FIELDS: Final = frozenset(
     {
         "totalInputRequests",
@@ -24,7 +24,8 @@ INT64_PROGRESS_FIELDS: Final = frozenset(
     }
 )
 
-# The documented fields (seed page): top-level name -> its documented subfields (empty for scalars).
+# The documented fields (seed page and fireworks-api.md section 6): top-level name -> its subfields (empty for
+# scalars).
 JOB_FIELDS: Final[Mapping[str, frozenset[str]]] = {
     "name": frozenset(),
     "displayName": frozenset(),
@@ -40,7 +41,16 @@ JOB_FIELDS: Final[Mapping[str, frozenset[str]]] = {
     "precision": frozenset(),
     "jobProgress": INT64_PROGRESS_FIELDS | {"percent", "epoch"},
     "continuedFromJobName": frozenset(),
+    "expireTime": frozenset(),
+    "maxJobDuration": frozenset(),
+    "lifecycle": frozenset({"validatedTime", "runStartTime", "endTime"}),
+    "placement": frozenset({"region", "multiRegion", "regions"}),
+    "systemPrompt": frozenset(),
+    "waitingOnCapacity": frozenset(),
 }
+BATCH_JOB_FIELDS: Final[Mapping[str, frozenset[str]]] = dict.fromkeys(
+    ("name", "createTime", "startTime", "endTime", "createdBy", "numRanks", "state", "status"), frozenset()
+)
 LOG_ENTRY_FIELDS: Final[Mapping[str, frozenset[str]]] = {
     "logTime": frozenset(),
     "rank": frozenset(),
@@ -93,7 +103,7 @@ def apply_mask(resource: Mapping[str, Any], mask: Mask | None) -> dict[str, Any]
         if top not in resource:
             continue
         value = resource[top]
-        if subfields is None:
+        if subfields is None or not isinstance(value, Mapping):  # a null sub-object stays null
             out[top] = value
         else:
             kept = {k: v for k, v in value.items() if k in subfields}

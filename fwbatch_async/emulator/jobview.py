@@ -1,4 +1,8 @@
-"""The BatchInferenceJob resource as the wire shows it at a given moment (proto3 JSON, camelCase)."""
+"""The BatchInferenceJob resource as the wire shows it at a given moment (proto3 JSON, camelCase).
+
+As live, every field is written, at its default value if unset (``0``, ``""``, ``false``, ``null`` for a
+sub-object); the omit-defaults realism switch leaves those out instead.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,14 @@ from fwbatch_async.emulator.realism import Realism
 from fwbatch_async.emulator.rng import seeded
 from fwbatch_async.emulator.scenario import JobSpec
 from fwbatch_async.emulator.timeline import Timeline
-from fwbatch_async.emulator.wire import NS_PER_SECOND, floor_to_digits, format_timestamp
+from fwbatch_async.emulator.wire import floor_to_digits, format_duration, format_timestamp, omit_defaults
 
-__all__ = ["JobProfile", "job_resource"]
+__all__ = ["JobProfile", "job_resource", "timestamp"]
 
 DEFAULT_INFERENCE_PARAMETERS: Final = {"maxTokens": 1024, "temperature": 0.7, "topP": 0.95, "n": 1, "topK": 40}
-# Before validation finishes the server does not know the request count, so there is no jobProgress yet.
-_NO_PROGRESS_STATES: Final = frozenset({"JOB_STATE_CREATING", "JOB_STATE_VALIDATING"})
+# Every parameter at its proto3 default, for the ones a job does not set.
+_UNSET_PARAMETERS: Final = {"maxTokens": 0, "temperature": 0.0, "topP": 0.0, "n": 0, "extraBody": "", "topK": 0}
 _PPM: Final = 1_000_000
-_DAY_NS: Final = 86_400 * NS_PER_SECOND
 
 
 @attrs.frozen(kw_only=True)
@@ -44,9 +47,11 @@ class JobProfile:
         )
 
 
-def _timestamp(time_ns: int, realism: Realism, salt: str) -> str:
-    """Format with a fraction digit count drawn, reproducibly, from the allowed set."""
-    digits = sorted(realism.fraction_digits)
+def timestamp(time_ns: int | None, realism: Realism, salt: str) -> str | None:
+    """A job timestamp (None stays None), its fraction digit count drawn, reproducibly, from the allowed set."""
+    if time_ns is None:
+        return None
+    digits = sorted(realism.job_digits)
     chosen = digits[zlib.crc32(f"{salt}/{time_ns}".encode()) % len(digits)]
     return format_timestamp(floor_to_digits(time_ns, chosen), chosen)
 
@@ -56,7 +61,9 @@ def _progress(processed: int, timeline: Timeline, profile: JobProfile, realism: 
     succeeded = processed - failed
     input_tokens = processed * profile.input_tokens_per_request
     values = {
-        "percent": processed * 100 // timeline.total if timeline.total else 0,
+        # A job may process more requests than its dataset declared (seen live); a percentage stops at 100.
+        "percent": min(processed * 100 // timeline.total, 100) if timeline.total else 0,
+        "epoch": 0,
         "totalInputRequests": timeline.total,
         "totalProcessedRequests": processed,
         "successfullyProcessedRequests": succeeded,
@@ -68,12 +75,12 @@ def _progress(processed: int, timeline: Timeline, profile: JobProfile, realism: 
     }
     if realism.unknown_fields:
         values["inputRows"] = timeline.total
-    # proto3 JSON: fields at their default value (0) are not written.
-    return {
-        key: str(value) if realism.int64_as_strings and key in INT64_PROGRESS_FIELDS else value
-        for key, value in values.items()
-        if value
-    }
+    return values
+
+
+def _as_strings(progress: dict[str, Any]) -> dict[str, Any]:
+    """The int64-as-strings switch: counters as decimal strings (never done live: they are int32)."""
+    return {key: str(value) if key in INT64_PROGRESS_FIELDS else value for key, value in progress.items()}
 
 
 def job_resource(
@@ -87,34 +94,42 @@ def job_resource(
     seed: int,
 ) -> dict[str, Any]:
     """The job as GET serves it at ``now`` (the job must exist at ``now``)."""
-    state = timeline.state(now)
     salt = f"{seed}/{spec.id}"
     code, message = timeline.status(now)
-    status: dict[str, Any] = {"code": code}
-    if message:
-        status["message"] = message
+    validated, run_start, end = timeline.lifecycle(now)
+    # There is no jobProgress until the job runs: the live server sends null before RUNNING, zeros from then on.
+    progress = None if run_start is None else _progress(timeline.processed(now), timeline, profile, realism)
     job: dict[str, Any] = {
         "name": f"accounts/{account}/batchInferenceJobs/{spec.id}",
         "displayName": spec.display_name or spec.id,
-        "createTime": _timestamp(timeline.created, realism, f"{salt}/createTime"),
+        "createTime": timestamp(timeline.created, realism, f"{salt}/createTime"),
         "createdBy": spec.created_by,
-        "state": state,
-        "status": status,
+        "state": timeline.state(now),
+        "status": {"code": code, "message": message},
         "model": spec.model,
         "inputDatasetId": f"accounts/{account}/datasets/{spec.id}-input",
         "outputDatasetId": f"accounts/{account}/datasets/{spec.id}-output",
-        "inferenceParameters": dict(spec.inference_parameters or DEFAULT_INFERENCE_PARAMETERS),
-        "updateTime": _timestamp(timeline.update_time(now), realism, f"{salt}/updateTime"),
+        "inferenceParameters": _UNSET_PARAMETERS | dict(spec.inference_parameters or DEFAULT_INFERENCE_PARAMETERS),
+        "updateTime": timestamp(timeline.update_time(now), realism, f"{salt}/updateTime"),
         "precision": spec.precision,
+        "jobProgress": progress,
+        "continuedFromJobName": spec.continued_from_job_name or "",
+        "expireTime": timestamp(timeline.expires, realism, f"{salt}/expireTime"),
+        "maxJobDuration": None if spec.max_job_duration is None else format_duration(spec.max_job_duration),
+        "lifecycle": {
+            "validatedTime": timestamp(validated, realism, f"{salt}/validatedTime"),
+            "runStartTime": timestamp(run_start, realism, f"{salt}/runStartTime"),
+            "endTime": timestamp(end, realism, f"{salt}/endTime"),
+        },
+        # Unset: what placement's members hold is not published, so the emulator never sets it.
+        "placement": None,
+        "systemPrompt": spec.system_prompt,
+        "waitingOnCapacity": timeline.waiting_on_capacity(now),
     }
-    if state not in _NO_PROGRESS_STATES:
-        job["jobProgress"] = _progress(timeline.processed(now), timeline, profile, realism)
-    if spec.continued_from_job_name:
-        job["continuedFromJobName"] = spec.continued_from_job_name
     if realism.unknown_fields:
-        job["expireTime"] = _timestamp(timeline.created + _DAY_NS, realism, f"{salt}/expireTime")
-        job["maxJobDuration"] = "86400s"
-        if state == "JOB_STATE_PENDING":
-            job["waitingOnCapacity"] = True
         job["acceleratorType"] = "NVIDIA_H100_80GB"
+    if realism.omit_defaults:
+        job = omit_defaults(job)
+    if realism.int64_as_strings and job.get("jobProgress"):
+        job["jobProgress"] = _as_strings(job["jobProgress"])
     return job

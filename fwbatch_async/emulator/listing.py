@@ -76,8 +76,12 @@ class ListQuery:
         keys: Sequence[JobKey],
         state_of: Callable[[str], str | None],
         resource_of: Callable[[str], dict[str, Any]],
+        *,
+        omit_defaults: bool,
     ) -> bytes:
         """The JSON body of this query's page over the existing jobs ``keys``.
+
+        Every field is written, empty or zero as it may be, unless ``omit_defaults``.
 
         Raises:
             ApiError: INVALID_ARGUMENT for a token of another query.
@@ -98,11 +102,10 @@ class ListQuery:
         else:
             rest = matching
         page = rest[: self.page_size]
-        body: dict[str, Any] = {}
-        if page:
-            body["batchInferenceJobs"] = [apply_mask(resource_of(job_id), self.read_mask) for _, job_id in page]
-        if len(rest) > len(page):
-            body["nextPageToken"] = encode_token(query_id, list(page[-1]))
-        if matching:
-            body["totalSize"] = len(matching)
-        return orjson.dumps(body)
+        body: dict[str, Any] = {
+            "batchInferenceJobs": [apply_mask(resource_of(job_id), self.read_mask) for _, job_id in page],
+            "nextPageToken": encode_token(query_id, list(page[-1])) if len(rest) > len(page) else "",
+            "totalSize": len(matching),
+        }
+        # Each field's default ([], "", 0) is falsy.
+        return orjson.dumps({key: value for key, value in body.items() if value} if omit_defaults else body)

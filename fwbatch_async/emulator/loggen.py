@@ -16,99 +16,21 @@ from typing import Final
 
 import attrs
 
+from fwbatch_async.emulator.logsources import EventSource, Line, RateSource
 from fwbatch_async.emulator.logstore import Entry, LogStore, make_fragment
 from fwbatch_async.emulator.messages import JobText
 from fwbatch_async.emulator.realism import Realism
 from fwbatch_async.emulator.rng import seeded
 from fwbatch_async.emulator.scenario import JobSpec
-from fwbatch_async.emulator.timeline import Timeline
+from fwbatch_async.emulator.timeline import NEVER, Timeline
 from fwbatch_async.emulator.wire import FRACTION_SCALE, NS_PER_SECOND, format_fraction, second_prefix
 
 __all__ = ["LogGenerator"]
 
-# (raw time ns, rank, message, fraction digits or None to draw them)
-Line = tuple[int, int, str, int | None]
 _MS: Final = 1_000_000
 _STARTUP_NS: Final = 3 * NS_PER_SECOND
 # A stuck job's ranks each complain about once a minute.
 _STALL_SECONDS_PER_LINE: Final = 60
-
-
-@attrs.define
-class EventSource:
-    """Lines at fixed, precomputed times (startup, endings, result writing)."""
-
-    name: str
-    events: list[Line]
-    start: int = attrs.field(init=False)
-    end: int | None = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        self.events.sort(key=lambda e: e[0])
-        self.start = self.events[0][0] if self.events else 0
-        self.end = self.events[-1][0] + 1 if self.events else 0
-
-    def lines(self, lo: int, hi: int, _rng: random.Random) -> list[Line]:
-        """The precomputed lines in ``[lo, hi)`` (no randomness: the rng is not used)."""
-        first = bisect.bisect_left(self.events, lo, key=lambda e: e[0])
-        last = bisect.bisect_left(self.events, hi, key=lambda e: e[0])
-        return self.events[first:last]
-
-    def next_time(self, after: int) -> int | None:
-        """The first event time at or after ``after``, to skip empty seconds."""
-        i = bisect.bisect_left(self.events, after, key=lambda e: e[0])
-        return self.events[i][0] if i < len(self.events) else None
-
-
-@attrs.define
-class RateSource:
-    """A steady stream: ``milli_rate`` lines per 1000 s over ``[start, end)``, with optional bursts.
-
-    ``stalled`` streams write "no progress" warnings instead of batch progress.
-    """
-
-    name: str
-    start: int
-    end: int | None
-    milli_rate: int
-    text: JobText
-    timeline: Timeline
-    ranks: int
-    stalled: bool = False
-    burst_every: int | None = None
-    burst_size: int = 0
-    digits: tuple[int, ...] = (9,)
-
-    def _count_before(self, t: int) -> int:
-        return self.milli_rate * (t - self.start) // (1000 * NS_PER_SECOND)
-
-    def lines(self, lo: int, hi: int, rng: random.Random) -> list[Line]:
-        """Lines at random times in ``[lo, hi)``, plus the bursts that fall in it."""
-        count = self._count_before(hi) - self._count_before(lo)
-        uniform, span = rng.random, hi - lo
-        times = sorted([lo + int(uniform() * span) for _ in range(count)])
-        text, ranks, stalled = self.text, self.ranks, self.stalled
-        processed = self.timeline.processed(lo)
-        out: list[Line] = []
-        for t in times:
-            rank = int(uniform() * ranks)
-            message = text.stalled(rank, rng) if stalled else text.progress(rank, processed, rng)
-            out.append((t, rank, message, None))
-        if self.burst_every:
-            out += self._bursts(lo, hi, self.burst_every, rng)
-            out.sort(key=lambda line: line[0])
-        return out
-
-    def _bursts(self, lo: int, hi: int, every: int, rng: random.Random) -> list[Line]:
-        out: list[Line] = []
-        j = max(1, -(-(lo - self.start) // every))
-        while (at := self.start + j * every) < hi:
-            rank = rng.randrange(self.ranks)
-            # One digit count for the whole burst, so every line shows the same timestamp text.
-            digits = rng.choice(self.digits)
-            out += [(at, rank, self.text.burst(rank, i, rng), digits) for i in range(self.burst_size)]
-            j += 1
-        return out
 
 
 @attrs.define
@@ -135,8 +57,9 @@ class LogGenerator:
         self.text = text
         self.seed = seed
         self.store = store
-        self.digits = sorted(realism.fraction_digits)
+        self.digits = sorted(realism.log_digits)
         self.extra_fields = realism.unknown_fields
+        self.omit_defaults = realism.omit_defaults
         self.horizon = -(2**63)  # every line with a time at or before this is stored
         self._pending: list[Entry] = []
         self._unsorted = False
@@ -155,6 +78,8 @@ class LogGenerator:
     def _plan(self) -> list[EventSource | RateSource]:
         spec, timeline, text = self.spec, self.timeline, self.text
         run = timeline.run_start
+        if run == NEVER:  # no worker ever starts, so nothing is logged
+            return []
         rng = seeded(self.seed, self.spec.id, "plan")
         startup: list[Line] = []
         for rank in range(spec.ranks):
@@ -242,17 +167,32 @@ class LogGenerator:
         """A test ended the job at ``now``: cut every source there and add the ending ``timeline`` describes."""
         self.advance(now)
         self._pending.clear()  # every pending line lies after ``now``: it belonged to the old future
+        self.cut(now, timeline)
+        self._generate(now)
+
+    def cut(self, at: int, timeline: Timeline, *, ending: bool = True) -> None:
+        """End every source at ``at``, from when ``timeline`` holds; with ``ending``, add its ending lines then.
+
+        Nothing is written before ``at``: a job that expires is cut this way when it is planned, lazily. Only
+        workers that started write an ending.
+        """
         for slot in self._slots:
             end = slot.source.end
-            slot.source.end = now if end is None else min(end, now)
+            slot.source.end = at if end is None else min(end, at)
+        started = self.timeline.run_start < at
         self.timeline = timeline
-        if self.spec.generate_logs:
+        if ending and started and self.spec.generate_logs:
             forced = self._ending(
-                timeline.outcome, self._coarsest(now), spacing=False, summary=True, name=f"forced@{now}"
+                timeline.outcome, self._coarsest(at), spacing=False, summary=True, name=f"forced@{at}"
             )
             for source in forced:
                 self._add_source(source)
-        self._generate(now)
+
+    def stop(self, now: int, timeline: Timeline) -> None:
+        """The job was deleted at ``now``: its workers stop without another line."""
+        self.advance(now)
+        self._pending.clear()
+        self.cut(now, timeline, ending=False)
 
     # ----------------------------------------------------------------------------------------------- generating
 
@@ -324,7 +264,9 @@ class LogGenerator:
         for raw, rank, message, fixed in lines:
             d = fixed if fixed is not None else digits[0] if len(digits) == 1 else rng.choice(digits)
             t = raw - raw % FRACTION_SCALE[d]
-            fragment = make_fragment(prefix + format_fraction(t, d), rank, message, extra_fields=extra)
+            fragment = make_fragment(
+                prefix + format_fraction(t, d), rank, message, extra_fields=extra, omit_defaults=self.omit_defaults
+            )
             visible = t
             if late and max_delay_ns and rng.random() < late:
                 visible += rng.randrange(1, max_delay_ns + 1)

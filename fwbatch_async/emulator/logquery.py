@@ -96,6 +96,7 @@ class LogQuery:
         empty: bool,
         repeat_end_token: bool,
         extra_fields: bool,
+        omit_defaults: bool,
     ) -> LogPage:
         """Cut this query's page out of ``store`` at time ``now``.
 
@@ -106,6 +107,7 @@ class LogQuery:
             empty: answer with no entries and a token that continues from the same position.
             repeat_end_token: forward reads always carry a token; at the end it is the token that was sent.
             extra_fields: add a top-level field the client does not know.
+            omit_defaults: leave out an empty ``entries`` list and an empty token (live writes them out).
 
         Raises:
             ApiError: INVALID_ARGUMENT for a token of another query.
@@ -121,7 +123,7 @@ class LogQuery:
             # The token names the same position but differs from the one sent (it counts the empty pages), so
             # it cannot be mistaken for the "same token back: caught up" signal.
             position = [*store.cursor_at(start if self.from_head else stop), empties + 1]
-            return self._body([], 0, encode_token(query_id, position), extra_fields)
+            return self._body([], 0, encode_token(query_id, position), extra_fields, omit_defaults)
         scan = store.scan(
             now=now,
             start=start,
@@ -136,7 +138,7 @@ class LogQuery:
             token = encode_token(query_id, list(store.cursor_at(scan.boundary)))
             if not scan.more and scan.count == 0 and self.page_token:
                 token = self.page_token  # caught up: the same token comes back
-        return self._body(scan.parts, scan.count, token, extra_fields)
+        return self._body(scan.parts, scan.count, token, extra_fields, omit_defaults)
 
     def _cursor(self, query_id: str) -> tuple[tuple[int, int] | None, int]:
         """The cursor in the token (None without one) and how many empty pages led to it."""
@@ -150,16 +152,18 @@ class LogQuery:
             case _:
                 raise ApiError("INVALID_ARGUMENT", "invalid page token", "INVALID_PAGE_TOKEN")
 
-    def _body(self, parts: list[bytes | bytearray], count: int, token: str | None, extra_fields: bool) -> LogPage:
+    def _body(
+        self, parts: list[bytes | bytearray], count: int, token: str | None, extra_fields: bool, omit_defaults: bool
+    ) -> LogPage:
         fields: list[bytes] = []
-        if count:
+        if count or not omit_defaults:
             entries = b",".join(parts)
-            if self.read_mask is not None:
+            if count and self.read_mask is not None:
                 masked: list[Any] = [apply_mask(e, self.read_mask) for e in orjson.loads(b"[" + entries + b"]")]
                 entries = orjson.dumps(masked)[1:-1]
             fields.append(b'"entries":[' + entries + b"]")
-        if token:
-            fields.append(b'"nextPageToken":' + orjson.dumps(token))
+        if token or not omit_defaults:
+            fields.append(b'"nextPageToken":' + orjson.dumps(token or ""))
         if extra_fields:
             fields.append(b'"logRetention":"2592000s"')
         return LogPage(body=b"{" + b",".join(fields) + b"}", count=count)

@@ -44,15 +44,17 @@ class Scan:
     more: bool
 
 
-def make_fragment(time_text: str, rank: int, message: str, *, extra_fields: bool = False) -> bytes:
-    """The JSON object of one entry; proto3 JSON drops a zero rank and an empty message.
+def make_fragment(
+    time_text: str, rank: int, message: str, *, extra_fields: bool = False, omit_defaults: bool = False
+) -> bytes:
+    """The JSON object of one entry, every field written as live; ``omit_defaults`` drops rank 0 and ``""``.
 
     ``extra_fields`` adds a ``severity`` key the client does not know (the unknown-fields realism switch).
     """
     out = b'{"logTime":"' + time_text.encode() + b'"'
-    if rank:
+    if rank or not omit_defaults:
         out += b',"rank":%d' % rank
-    if message:
+    if message or not omit_defaults:
         out += b',"message":' + orjson.dumps(message)
     if extra_fields:
         if message.startswith("WARNING"):

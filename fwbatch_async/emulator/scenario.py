@@ -16,7 +16,9 @@ import orjson
 
 __all__ = ["OUTCOMES", "JobSpec", "LateLines", "Scenario"]
 
-OUTCOMES: Final = frozenset({"COMPLETED", "FAILED", "EXPIRED", "CANCELLED", "STUCK"})
+OUTCOMES: Final = frozenset(
+    {"COMPLETED", "FAILED", "EXPIRED", "CANCELLED", "STUCK", "VALIDATION_FAILED", "NO_CAPACITY"}
+)
 DEFAULT_MODEL: Final = "accounts/fireworks/models/llama-v3p1-8b-instruct"
 # Loose id rule from fireworks-api.md section 3: non-empty, no separators, whitespace or control characters.
 _MAX_ID_LENGTH: Final = 256
@@ -65,9 +67,15 @@ def _late(value: LateLines | Mapping[str, Any]) -> LateLines:
 class JobSpec:
     """One simulated batch inference job and its logs.
 
-    Times are emulated seconds. ``duration`` runs from creation to the final state (for ``STUCK``, progress
-    freezes at 40 % of it and the job stays RUNNING). ``start_after`` is counted from the emulator's start (for a
-    job added while running, from the moment it is added); negative values create jobs that began in the past.
+    Times are emulated seconds. ``duration`` runs from creation to the final state, plus ``capacity_wait``, the
+    time the job waits on capacity in PENDING after validation. Outcomes other than the final states: ``STUCK``
+    (progress freezes at 40 % of the duration and the job stays RUNNING), ``VALIDATION_FAILED`` (VALIDATING for the
+    whole duration, then FAILED with INVALID_ARGUMENT), ``NO_CAPACITY`` (PENDING, waiting on capacity, for good).
+    No job outlives its expiry, ``max_job_duration`` after creation (24 h if unset): a job still going then ends
+    EXPIRED. ``start_after`` is counted from the emulator's start (for a job added while running, from the
+    moment it is added); negative values create jobs that began in the past. ``declared_requests`` is the
+    dataset size the job reports as ``totalInputRequests`` (default ``requests``; a smaller value makes the
+    processed count exceed it, as seen live).
     """
 
     id: str = attrs.field(validator=_check_id)
@@ -90,6 +98,12 @@ class JobSpec:
     precision: str = "FP8"
     continued_from_job_name: str | None = None
     inference_parameters: Mapping[str, Any] | None = None
+    capacity_wait: float = attrs.field(default=0.0, converter=float, validator=_non_negative)
+    max_job_duration: float | None = attrs.field(default=None, validator=attrs.validators.optional(_positive))
+    declared_requests: int | None = attrs.field(
+        default=None, converter=attrs.converters.optional(int), validator=attrs.validators.optional(_non_negative)
+    )
+    system_prompt: str = ""
 
     @property
     def logs_id(self) -> str:

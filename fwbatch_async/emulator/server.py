@@ -18,12 +18,14 @@ import orjson
 from aiohttp import web
 
 from fwbatch_async.emulator.accountcap import AccountCap
+from fwbatch_async.emulator.auth import KeyCheck
+from fwbatch_async.emulator.batchjob import CLUSTER
 from fwbatch_async.emulator.faults import Faults
-from fwbatch_async.emulator.fieldmask import JOB_FIELDS, apply_mask, parse_mask
+from fwbatch_async.emulator.fieldmask import BATCH_JOB_FIELDS, JOB_FIELDS, apply_mask, parse_mask
 from fwbatch_async.emulator.listing import ListQuery
 from fwbatch_async.emulator.logquery import LogQuery
 from fwbatch_async.emulator.params import single
-from fwbatch_async.emulator.simulation import Simulation
+from fwbatch_async.emulator.simulation import SimJob, Simulation
 from fwbatch_async.emulator.stats import Stats
 from fwbatch_async.emulator.wire import ApiError, error_body, http_date
 
@@ -41,6 +43,10 @@ _ERROR_FAULTS: Final = {
     "500": ("INTERNAL", "internal error"),
     "503": ("UNAVAILABLE", "the service is currently unavailable"),
 }
+# Some live 429s carry a plain string as their error.
+_TOO_MANY_REQUESTS: Final = b'{"error":"Too Many Requests"}'
+_READ: Final = frozenset({"GET", "HEAD"})
+_READ_OR_DELETE: Final = _READ | {"DELETE"}
 
 _OVER_THE_CAP: Final = ApiError(
     "RESOURCE_EXHAUSTED", "too many requests: the account's request rate limit is exceeded", "RATE_LIMIT_EXCEEDED"
@@ -57,7 +63,7 @@ class EmulatorServer:
         self, simulation: Simulation, *, api_key: str, faults: Faults, stats: Stats, cap: AccountCap | None = None
     ) -> None:
         self.simulation = simulation
-        self.api_key = api_key
+        self.keys = KeyCheck(api_key, seed=simulation.seed, legacy_401=simulation.realism.auth_401)
         self.faults = faults
         self.stats = stats
         self.cap = cap
@@ -65,12 +71,19 @@ class EmulatorServer:
         self._started = self._real_seconds()
 
     def app(self) -> web.Application:
-        """The application: the three Fireworks endpoints, the admin endpoint, and 404 for everything else."""
+        """The application: the Fireworks endpoints, the admin endpoint, and 404 for everything else.
+
+        A batch job answers both under the account (as the seeds document getLogs) and under its cluster (as its
+        resource name reads).
+        """
         app = web.Application()
         prefix = "/v1/accounts/{account}"
         app.router.add_route("*", prefix + "/batchInferenceJobs", self._list)
         app.router.add_route("*", prefix + "/batchInferenceJobs/{job}", self._job)
-        app.router.add_route("*", prefix + "/batchJobs/{job}:getLogs", self._logs)
+        for batch_jobs in (prefix + "/batchJobs", prefix + "/clusters/{cluster}/batchJobs"):
+            # getLogs first: "{job}" alone would match "id:getLogs" too.
+            app.router.add_route("*", batch_jobs + "/{job}:getLogs", self._logs)
+            app.router.add_route("*", batch_jobs + "/{job}", self._batch_job)
         app.router.add_route("GET", "/_emulator/stats", self._stats)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         return app
@@ -78,20 +91,34 @@ class EmulatorServer:
     # ------------------------------------------------------------------------------------------------ endpoints
 
     async def _job(self, request: web.Request) -> web.StreamResponse:
+        deleting = request.method == "DELETE"
+
         def produce(now: int) -> Produced:
+            sim = self.simulation
+            if deleting:  # there is no cancel: DELETE answers {} and the job goes (fireworks-api.md section 6)
+                self._check_account(request)
+                sim.delete(sim.inference_job(request.match_info["job"], now), now)
+                return b"{}", None
             read_mask = parse_mask(single(request.query, "readMask", "read_mask") or "", JOB_FIELDS)
             self._check_account(request)
-            job = self.simulation.inference_job(request.match_info["job"], now)
-            return orjson.dumps(apply_mask(self.simulation.resource(job, now), read_mask)), None
+            job = sim.inference_job(request.match_info["job"], now)
+            return orjson.dumps(apply_mask(sim.resource(job, now), read_mask)), None
 
-        return await self._serve(request, "job", produce)
+        return await self._serve(request, "delete" if deleting else "job", produce, methods=_READ_OR_DELETE)
+
+    async def _batch_job(self, request: web.Request) -> web.StreamResponse:
+        def produce(now: int) -> Produced:
+            read_mask = parse_mask(single(request.query, "readMask", "read_mask") or "", BATCH_JOB_FIELDS)
+            job = self._batch(request, now)
+            return orjson.dumps(apply_mask(self.simulation.batch_resource(job, now), read_mask)), None
+
+        return await self._serve(request, "batch_job", produce)
 
     async def _logs(self, request: web.Request) -> web.StreamResponse:
         def produce(now: int) -> Produced:
             query = LogQuery.parse(request.query)
-            self._check_account(request)
+            job = self._batch(request, now)
             logs_id = request.match_info["job"]
-            job = self.simulation.batch_job(logs_id, now)
             realism = self.simulation.realism
             page = query.page(
                 job.store,
@@ -100,6 +127,7 @@ class EmulatorServer:
                 empty=self.simulation.empty_page(),
                 repeat_end_token=realism.repeat_end_token,
                 extra_fields=realism.unknown_fields,
+                omit_defaults=realism.omit_defaults,
             )
             return page.body, page.count
 
@@ -115,6 +143,7 @@ class EmulatorServer:
                 sim.existing_keys(now),
                 lambda job_id: sim.inference_job(job_id, now).timeline.state(now),
                 lambda job_id: sim.resource(sim.inference_job(job_id, now), now),
+                omit_defaults=sim.realism.omit_defaults,
             )
             return body, None
 
@@ -144,32 +173,27 @@ class EmulatorServer:
         return int(self._real_seconds() - self._started)
 
     def _check_account(self, request: web.Request) -> None:
-        account = request.match_info["account"]
-        if account != self.simulation.account:
-            raise ApiError("NOT_FOUND", f"account {account!r} not found", "NOT_FOUND")
+        if request.match_info["account"] != self.simulation.account:
+            raise ApiError("NOT_FOUND", "resource not found", "NOT_FOUND")
 
-    def _admit(self, request: web.Request) -> None:
-        """Check the method and the API key."""
-        if request.method not in {"GET", "HEAD"}:
-            raise ApiError(
+    def _batch(self, request: web.Request, now: int) -> SimJob:
+        """The batch job a path names, under the account or under its cluster."""
+        self._check_account(request)
+        if request.match_info.get("cluster", CLUSTER) != CLUSTER:
+            raise ApiError("NOT_FOUND", "resource not found", "NOT_FOUND")
+        return self.simulation.batch_job(request.match_info["job"], now)
+
+    def _refused(self, request: web.Request, methods: frozenset[str]) -> web.Response | None:
+        """The answer to a request refused before it is served: a wrong method, a bad key, or the cap reached."""
+        now = self.simulation.clock.time_ns()
+        if request.method not in methods:
+            error = ApiError(
                 "UNIMPLEMENTED", f"method {request.method} not allowed", "METHOD_NOT_ALLOWED", http_status=405
             )
-        header = request.headers.get("Authorization", "")
-        scheme, _, key = header.partition(" ")
-        if not header:
-            raise ApiError(
-                "UNAUTHENTICATED", "missing API key: send 'Authorization: Bearer <key>'", "CREDENTIALS_MISSING"
-            )
-        if scheme.lower() != "bearer" or key.strip() != self.api_key:
-            raise ApiError("UNAUTHENTICATED", "invalid API key", "API_KEY_INVALID")
-
-    def _refused(self, request: web.Request) -> web.Response | None:
-        """The answer to a request refused before it is served: a bad key, or the account's cap reached."""
-        now = self.simulation.clock.time_ns()
-        try:
-            self._admit(request)
-        except ApiError as error:
             return self._error(error, now)
+        refusal = self.keys.refusal(request.headers.get("Authorization", ""))
+        if refusal is not None:
+            return self._respond(*refusal, now)
         if self.cap is not None and (wait := self.cap.admit(self._real_seconds())) is not None:
             self.stats.capped += 1
             self.stats.capped_per_second[self._second()] += 1
@@ -177,31 +201,33 @@ class EmulatorServer:
         return None
 
     async def _serve(
-        self, request: web.Request, endpoint: str, produce: Callable[[int], Produced]
+        self,
+        request: web.Request,
+        endpoint: str,
+        produce: Callable[[int], Produced],
+        *,
+        methods: frozenset[str] = _READ,
     ) -> web.StreamResponse:
         """Count the request, and answer it while it counts as in flight."""
         self.stats.requests[endpoint] += 1
         self.stats.per_second[self._second()] += 1
         with self.stats.handling():
-            return await self._answer(request, endpoint, produce)
+            return await self._answer(request, endpoint, produce, methods)
 
     async def _answer(
-        self, request: web.Request, endpoint: str, produce: Callable[[int], Produced]
+        self, request: web.Request, endpoint: str, produce: Callable[[int], Produced], methods: frozenset[str]
     ) -> web.StreamResponse:
         """Authenticate, maybe inject a fault, produce the body, and send it (maybe mangled)."""
         clock = self.simulation.clock
-        refused = self._refused(request)
+        refused = self._refused(request, methods)
         if refused is not None:
             return refused
         fault = self.faults.decide(endpoint)
         if fault is not None:
             self.stats.faults[fault] += 1
-        if fault in _ERROR_FAULTS:
-            code, message = _ERROR_FAULTS[fault]
-            headers = {"Retry-After": str(self.faults.retry_after)} if fault == "429_retry_after" else None
-            return self._error(ApiError(code, message, code), clock.time_ns(), headers)
-        if fault == "502_html":
-            return self._respond(502, _BAD_GATEWAY_HTML, clock.time_ns(), content_type="text/html")
+            replaced = self._fault_answer(fault, clock.time_ns())
+            if replaced is not None:
+                return replaced
         if fault == "slow":
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.faults.slow_seconds):
@@ -221,6 +247,18 @@ class EmulatorServer:
             self.stats.pages_served += 1
             self.stats.entries_served += entries
         return self._respond(status, body, now)
+
+    def _fault_answer(self, fault: str, now: int) -> web.Response | None:
+        """The answer of a fault that replaces the response (an error or an HTML page), or None for the others."""
+        if fault == "429_plain":
+            return self._respond(429, _TOO_MANY_REQUESTS, now)
+        if fault == "502_html":
+            return self._respond(502, _BAD_GATEWAY_HTML, now, content_type="text/html")
+        if fault in _ERROR_FAULTS:
+            code, message = _ERROR_FAULTS[fault]
+            headers = {"Retry-After": str(self.faults.retry_after)} if fault == "429_retry_after" else None
+            return self._error(ApiError(code, message, code), now, headers)
+        return None
 
     def _respond(
         self, status: int, body: bytes, now: int, *, content_type: str = _JSON, headers: dict[str, str] | None = None

@@ -1,4 +1,4 @@
-"""The wire format, written by hand from fireworks-api.md: RFC 3339 timestamps, JSON, google.rpc.Status errors.
+"""The wire format, written by hand from fireworks-api.md: RFC 3339 timestamps, durations, defaults, error bodies.
 
 Nothing here is shared with the client, on purpose: a client bug must not hide behind the same bug in the server.
 """
@@ -9,7 +9,7 @@ import calendar
 import re
 import time
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 import orjson
 
@@ -17,8 +17,10 @@ __all__ = [
     "GRPC_CODES",
     "ApiError",
     "error_body",
+    "format_duration",
     "format_timestamp",
     "http_date",
+    "omit_defaults",
     "parse_timestamp",
     "second_prefix",
 ]
@@ -73,7 +75,12 @@ class ApiError(Exception):
 
 
 def error_body(code: str, message: str, reason: str) -> bytes:
-    """A google.rpc.Status JSON body with a numeric code and one ErrorInfo detail."""
+    """A google.rpc.Status JSON body with a numeric code and one ErrorInfo detail.
+
+    NOT_FOUND is written as it was captured live: ``{"code": 5, "details": [], "message": ...}``.
+    """
+    if code == "NOT_FOUND":
+        return orjson.dumps({"code": GRPC_CODES[code][0], "details": [], "message": message})
     return orjson.dumps(
         {
             "code": GRPC_CODES[code][0],
@@ -88,6 +95,38 @@ def error_body(code: str, message: str, reason: str) -> bytes:
             ],
         }
     )
+
+
+def _is_default(value: object) -> bool:
+    # bool is an int: test it by identity, so that True stays and only False goes.
+    return (
+        value is None
+        or value is False
+        or (type(value) in {int, float} and value == 0)
+        or (isinstance(value, str | list) and not value)
+    )
+
+
+def omit_defaults(resource: dict[str, Any]) -> dict[str, Any]:
+    """``resource`` as proto3 JSON without EmitUnpopulated writes it: fields at their default value left out.
+
+    Nested objects are pruned too but kept when they end up empty (a set sub-message is written as ``{}``).
+    Enum values are names (non-empty strings), so they are always kept.
+    """
+    return {
+        key: omit_defaults(value) if isinstance(value, dict) else value
+        for key, value in resource.items()
+        if not _is_default(value)
+    }
+
+
+def format_duration(seconds: float) -> str:
+    """A google.protobuf.Duration in proto3 JSON: ``"86400s"``, ``"1.500s"`` (0, 3, 6 or 9 fraction digits)."""
+    whole, nanos = divmod(round(seconds * NS_PER_SECOND), NS_PER_SECOND)
+    if not nanos:
+        return f"{whole}s"
+    digits = next(d for d in (3, 6, 9) if nanos % FRACTION_SCALE[d] == 0)
+    return f"{whole}.{nanos // FRACTION_SCALE[digits]:0{digits}d}s"
 
 
 def second_prefix(seconds: int) -> str:

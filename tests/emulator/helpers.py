@@ -31,7 +31,8 @@ class Reply:
 
     @property
     def token(self) -> str | None:
-        token: str | None = self.data.get("nextPageToken")
+        """The next page token; ``""`` (written out live when there is none) counts as none."""
+        token: str | None = self.data.get("nextPageToken") or None
         return token
 
 
@@ -43,19 +44,26 @@ class Api:
         self.emu = emulator
         self.account = emulator.account_id
 
-    def _schema(self, path: str, status: int) -> dict[str, Any]:
+    def _schema(self, path: str, status: int, method: str = "GET", *, masked: bool = False) -> dict[str, Any]:
         if status != 200:
-            return schemas.ERROR_SCHEMA
+            return schemas.ERROR_SCHEMA if self.emu.realism.auth_401 and status == 401 else schemas.error_schema(status)
+        if method == "DELETE":
+            return schemas.EMPTY_SCHEMA
         realism = self.emu.realism
+        # A read mask keeps only some fields: complete means every field written that is asked for.
+        strict, complete = not realism.unknown_fields, not (realism.omit_defaults or masked)
         options = {
-            "strict": not realism.unknown_fields,
+            "strict": strict,
+            "complete": complete,
             "int64_strings": realism.int64_as_strings,
             "any_state": realism.unknown_state,
         }
         if path.endswith(":getLogs"):
-            return schemas.logs_response_schema(strict=options["strict"])
+            return schemas.logs_response_schema(strict=strict, complete=complete)
         if path.endswith("/batchInferenceJobs"):
             return schemas.list_response_schema(**options)
+        if "/batchJobs/" in path:
+            return schemas.batch_job_schema(strict=strict, complete=complete)
         return schemas.job_schema(**options)
 
     async def get(
@@ -64,32 +72,45 @@ class Api:
         params: Params = (),
         *,
         auth: str | None = "default",
+        method: str = "GET",
     ) -> Reply:
         headers = {}
         if auth == "default":
             headers["Authorization"] = f"Bearer {self.emu.api_key}"
         elif auth is not None:
             headers["Authorization"] = auth
-        async with self.session.get(
-            self.emu.base_url + path, params=params, headers=headers, timeout=aiohttp.ClientTimeout(total=30)
+        async with self.session.request(
+            method,
+            self.emu.base_url + path,
+            params=params,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=30),
         ) as response:
             body = await response.read()
-            data = self.check(path, response.status, response.content_type, body)
+            names = params.keys() if isinstance(params, Mapping) else [name for name, _ in params]
+            masked = bool({"readMask", "read_mask"} & set(names))
+            data = self.check(path, response.status, response.content_type, body, method, masked=masked)
             return Reply(response.status, response.headers, body, data)
 
-    def check(self, path: str, status: int, content_type: str, body: bytes) -> Any:
+    def check(
+        self, path: str, status: int, content_type: str, body: bytes, method: str = "GET", *, masked: bool = False
+    ) -> Any:
         """Validate a JSON body against its schema and return it decoded (None for other bodies)."""
         if content_type != "application/json":
             return None
         data = orjson.loads(body)
-        schemas.validate(data, self._schema(path, status))
+        schemas.validate(data, self._schema(path, status, method, masked=masked))
         return data
 
     def job_path(self, job_id: str, account: str | None = None) -> str:
         return f"/v1/accounts/{account or self.account}/batchInferenceJobs/{job_id}"
 
-    def logs_path(self, job_id: str, account: str | None = None) -> str:
-        return f"/v1/accounts/{account or self.account}/batchJobs/{job_id}:getLogs"
+    def logs_path(self, job_id: str, account: str | None = None, cluster: str | None = None) -> str:
+        return self.batch_job_path(job_id, account, cluster) + ":getLogs"
+
+    def batch_job_path(self, job_id: str, account: str | None = None, cluster: str | None = None) -> str:
+        under = f"/clusters/{cluster}" if cluster else ""
+        return f"/v1/accounts/{account or self.account}{under}/batchJobs/{job_id}"
 
     def list_path(self, account: str | None = None) -> str:
         return f"/v1/accounts/{account or self.account}/batchInferenceJobs"
@@ -99,6 +120,12 @@ class Api:
 
     async def logs(self, job_id: str, params: Params = ()) -> Reply:
         return await self.get(self.logs_path(job_id), params)
+
+    async def batch_job(self, job_id: str, params: Params = (), cluster: str | None = None) -> Reply:
+        return await self.get(self.batch_job_path(job_id, cluster=cluster), params)
+
+    async def delete(self, job_id: str) -> Reply:
+        return await self.get(self.job_path(job_id), method="DELETE")
 
     async def list_jobs(self, params: Params = ()) -> Reply:
         return await self.get(self.list_path(), params)
@@ -119,7 +146,7 @@ class Api:
 
 
 def error_of(reply: Reply) -> tuple[int, str]:
-    """(numeric code, ErrorInfo reason) of an error reply."""
+    """(numeric code, ErrorInfo reason) of a google.rpc.Status error reply."""
     assert reply.data is not None
     return reply.data["code"], reply.data["details"][0]["reason"]
 

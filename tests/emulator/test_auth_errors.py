@@ -7,41 +7,71 @@ import email.utils
 import orjson
 import pytest
 
-from fwbatch_async.emulator import JobSpec, Scenario
+from fwbatch_async.emulator import JobSpec, Realism, Scenario
 
 from . import schemas
 from .conftest import Serve
 from .helpers import Api, error_of
 
-ENDPOINT_PATHS = ["job", "logs", "list"]
+ENDPOINT_PATHS = ["job", "logs", "list", "batch_job", "delete"]
+BAD_KEYS = [
+    (None, "CREDENTIALS_MISSING"),
+    ("Bearer wrong-key", "API_KEY_INVALID"),
+    ("Basic dGVzdC1rZXk6", "API_KEY_INVALID"),
+    ("test-key", "API_KEY_INVALID"),
+    ("Bearer", "API_KEY_INVALID"),
+]
+NOT_FOUND = {"code": 5, "details": [], "message": "resource not found"}
 
 
 def path_of(api: Api, endpoint: str, job_id: str = "job-1", account: str | None = None) -> str:
-    if endpoint == "job":
+    if endpoint in {"job", "delete"}:
         return api.job_path(job_id, account)
     if endpoint == "logs":
         return api.logs_path(job_id, account)
+    if endpoint == "batch_job":
+        return api.batch_job_path(job_id, account)
     return api.list_path(account)
 
 
-async def small(serve: Serve) -> Api:
-    return await serve(Scenario(account="test-account", jobs=[JobSpec(id="job-1")]))
+async def small(serve: Serve, realism: Realism | None = None) -> Api:
+    return await serve(Scenario(account="test-account", jobs=[JobSpec(id="job-1")]), realism=realism)
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINT_PATHS)
-@pytest.mark.parametrize(
-    ("header", "reason"),
-    [
-        (None, "CREDENTIALS_MISSING"),
-        ("Bearer wrong-key", "API_KEY_INVALID"),
-        ("Basic dGVzdC1rZXk6", "API_KEY_INVALID"),
-        ("test-key", "API_KEY_INVALID"),
-        ("Bearer", "API_KEY_INVALID"),
-    ],
-)
-async def test_missing_or_wrong_key_is_401(serve: Serve, endpoint: str, header: str | None, reason: str) -> None:
+@pytest.mark.parametrize(("header", "reason"), BAD_KEYS)
+async def test_missing_or_wrong_key_is_403_unauthorized_as_live(
+    serve: Serve, endpoint: str, header: str | None, reason: str
+) -> None:
     api = await small(serve)
-    reply = await api.get(path_of(api, endpoint), auth=header)
+    method = "DELETE" if endpoint == "delete" else "GET"
+    reply = await api.get(path_of(api, endpoint), auth=header, method=method)
+    assert reply.status == 403
+    error = reply.data["error"]
+    assert (error["code"], error["type"], error["param"]) == ("UNAUTHORIZED", "error", None)
+    assert ("missing" in error["message"]) == (header is None)
+    assert reply.data["request_id"]
+    assert api.emu.job("job-1")["state"] == "JOB_STATE_VALIDATING"  # a refused DELETE deletes nothing
+
+
+async def test_each_refusal_has_its_own_request_id_drawn_from_the_seed(serve: Serve) -> None:
+    ids = []
+    for _ in range(2):
+        api = await small(serve)
+        ids.append([(await api.get(api.job_path("job-1"), auth=None)).data["request_id"] for _ in range(3)])
+        await api.emu.close()
+    assert ids[0] == ids[1]
+    assert len(set(ids[0])) == 3
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINT_PATHS)
+@pytest.mark.parametrize(("header", "reason"), BAD_KEYS)
+async def test_auth_401_switch_answers_unauthenticated_with_a_status_body(
+    serve: Serve, endpoint: str, header: str | None, reason: str
+) -> None:
+    api = await small(serve, Realism(auth_401=True))
+    method = "DELETE" if endpoint == "delete" else "GET"
+    reply = await api.get(path_of(api, endpoint), auth=header, method=method)
     assert reply.status == 401
     assert error_of(reply) == (16, reason)
     assert reply.data["details"][0]["domain"] == "fireworks.ai"
@@ -53,30 +83,22 @@ async def test_the_bearer_scheme_is_case_insensitive(serve: Serve) -> None:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINT_PATHS)
-async def test_unknown_account_is_404(serve: Serve, endpoint: str) -> None:
+async def test_unknown_account_is_404_as_live(serve: Serve, endpoint: str) -> None:
     api = await small(serve)
-    reply = await api.get(path_of(api, endpoint, account="someone-else"))
+    method = "DELETE" if endpoint == "delete" else "GET"
+    reply = await api.get(path_of(api, endpoint, account="someone-else"), method=method)
     assert reply.status == 404
-    assert error_of(reply) == (5, "NOT_FOUND")
-    assert "someone-else" in reply.data["message"]
+    assert reply.data == NOT_FOUND
 
 
-@pytest.mark.parametrize("endpoint", ["job", "logs"])
-async def test_unknown_job_is_404_with_a_status_body(serve: Serve, endpoint: str) -> None:
+@pytest.mark.parametrize("endpoint", ["job", "logs", "batch_job", "delete"])
+async def test_unknown_job_is_404_with_the_live_body(serve: Serve, endpoint: str) -> None:
     api = await small(serve)
-    reply = await api.get(path_of(api, endpoint, job_id="no-such-job"))
+    method = "DELETE" if endpoint == "delete" else "GET"
+    reply = await api.get(path_of(api, endpoint, job_id="no-such-job"), method=method)
     assert reply.status == 404
     assert reply.headers["Content-Type"].startswith("application/json")
-    assert reply.data["code"] == 5
-    assert "no-such-job" in reply.data["message"]
-    assert reply.data["details"] == [
-        {
-            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-            "reason": "NOT_FOUND",
-            "domain": "fireworks.ai",
-            "metadata": {},
-        }
-    ]
+    assert reply.body == b'{"code":5,"details":[],"message":"resource not found"}'
 
 
 @pytest.mark.parametrize(
@@ -85,7 +107,8 @@ async def test_unknown_job_is_404_with_a_status_body(serve: Serve, endpoint: str
         "/",
         "/v1",
         "/v2/accounts/test-account/batchInferenceJobs",
-        "/v1/accounts/test-account/batchJobs/job-1",
+        "/v1/accounts/test-account/batchJobs",
+        "/v1/accounts/test-account/clusters/emulator-cluster/batchJobs",
         "/favicon.ico",
     ],
 )
@@ -93,14 +116,18 @@ async def test_unknown_path_is_404_with_the_same_body_shape(serve: Serve, path: 
     api = await small(serve)
     reply = await api.get(path)
     assert reply.status == 404
-    schemas.validate(reply.data, schemas.ERROR_SCHEMA)
-    assert reply.data["code"] == 5
+    schemas.validate(reply.data, schemas.NOT_FOUND_SCHEMA)
+    assert path in reply.data["message"]
 
 
-async def test_other_methods_are_405(serve: Serve) -> None:
+@pytest.mark.parametrize(
+    ("method", "endpoint"), [("POST", "job"), ("PUT", "job"), ("DELETE", "logs"), ("DELETE", "list")]
+)
+async def test_other_methods_are_405(serve: Serve, method: str, endpoint: str) -> None:
     api = await small(serve)
     headers = {"Authorization": "Bearer test-key"}
-    async with api.session.delete(api.emu.base_url + api.job_path("job-1"), headers=headers) as response:
+    url = api.emu.base_url + path_of(api, endpoint)
+    async with api.session.request(method, url, headers=headers) as response:
         assert response.status == 405
         data = orjson.loads(await response.read())
     schemas.validate(data, schemas.ERROR_SCHEMA)
@@ -131,8 +158,8 @@ async def test_admin_stats_endpoint_is_unauthenticated_json(serve: Serve) -> Non
         assert response.status == 200
         stats = orjson.loads(await response.read())
     assert stats["requests"] == {"job": 2, "logs": 1, "admin": 1}
-    assert stats["responses"] == {"200": 2, "401": 1}  # a snapshot taken before its own response
-    assert api.emu.stats.to_json() == stats | {"responses": {"200": 3, "401": 1}}
+    assert stats["responses"] == {"200": 2, "403": 1}  # a snapshot taken before its own response
+    assert api.emu.stats.to_json() == stats | {"responses": {"200": 3, "403": 1}}
     assert stats["pagesServed"] == 1
     assert stats["perSecond"] == {"300": 3}  # API requests by emulated second, the refused one included
     assert stats["entriesServed"] == 7

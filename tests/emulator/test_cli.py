@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from testkit import read_exports
 
-from fwbatch_async.emulator import JobSpec, Scenario
+from fwbatch_async.emulator import Emulator, JobSpec, ManualClock, Realism, Scenario
+from fwbatch_async.emulator.cli import connection_text
 
 from . import schemas
 
@@ -30,7 +31,7 @@ def start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     return process, read_exports(process.stdout)
 
 
-def get(url: str, key: str | None) -> tuple[int, dict[str, object]]:
+def get(url: str, key: str | None, *, complete: bool = True) -> tuple[int, dict[str, object]]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
@@ -38,13 +39,13 @@ def get(url: str, key: str | None) -> tuple[int, dict[str, object]]:
     except urllib.error.HTTPError as error:
         status, body = error.code, json.loads(error.read())
     if status != 200:
-        schema = schemas.ERROR_SCHEMA
+        schema = schemas.error_schema(status)
     elif url.endswith(":getLogs"):
         schema = schemas.logs_response_schema()
     elif url.endswith("/batchInferenceJobs"):
         schema = schemas.list_response_schema()
     else:
-        schema = schemas.job_schema(int64_strings=True)
+        schema = schemas.job_schema(int64_strings=True, complete=complete)
     schemas.validate(body, schema)
     return status, body
 
@@ -61,7 +62,7 @@ def test_serves_the_demo_and_exits_quietly_on_ctrl_c() -> None:
         assert body["totalSize"] == 3
         status, body = get(f"{base}/v1/accounts/demo-account/batchJobs/demo-summaries:getLogs", "KEY")
         assert status == 200
-        assert get(f"{base}/v1/accounts/demo-account/batchInferenceJobs", None)[0] == 401
+        assert get(f"{base}/v1/accounts/demo-account/batchInferenceJobs", None)[0] == 403
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
@@ -73,18 +74,28 @@ def test_serves_the_demo_and_exits_quietly_on_ctrl_c() -> None:
 def test_serves_a_scenario_file_and_stops_on_sigterm(tmp_path: Path) -> None:
     path = tmp_path / "jobs.json"
     path.write_text(json.dumps(Scenario(account="acme", jobs=[JobSpec(id="nightly")]).to_json()))
-    process, exports = start("--scenario", str(path), "--realism", "int64_as_strings")
+    process, exports = start("--scenario", str(path), "--realism", "int64_as_strings,omit_defaults,auth_401")
     try:
-        status, body = get(
-            exports["FIREWORKS_BASE_URL"] + "/v1/accounts/acme/batchInferenceJobs/nightly", "emulator-key"
-        )
+        url = exports["FIREWORKS_BASE_URL"] + "/v1/accounts/acme/batchInferenceJobs/nightly"
+        status, body = get(url, "emulator-key", complete=False)
         assert status == 200
         assert body["name"] == "accounts/acme/batchInferenceJobs/nightly"
+        assert "jobProgress" not in body  # omit_defaults: no null sub-object
+        assert get(url, "wrong", complete=False)[0] == 401
     finally:
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=10)
     assert process.returncode == 0
     assert err == ""
+
+
+async def test_the_banner_says_which_wire_it_serves() -> None:
+    async with (
+        Emulator(clock=ManualClock()) as live,
+        Emulator(clock=ManualClock(), realism=Realism.parse("all")) as odd,
+    ):
+        assert "  wire:       the live wire\n" in connection_text(live, "x")
+        assert f"the live wire but for --realism {Realism.all().to_text()}\n" in connection_text(odd, "x")
 
 
 @pytest.mark.parametrize("args", [["--scenario", "no-such-file.json"], ["--faults", "teapot=1"], ["--realism", "loud"]])

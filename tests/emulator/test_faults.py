@@ -53,6 +53,24 @@ async def test_error_faults_answer_with_a_status_body(
     assert api.emu.stats.faults == {kind: 1}
 
 
+@pytest.mark.parametrize("endpoint", ["job", "logs", "list", "batch_job"])
+async def test_429_plain_carries_a_plain_string_error_as_seen_live(serve: Serve, endpoint: str) -> None:
+    api = await serve(SCENARIO)
+    api.emu.faults.script(endpoint, ["429_plain"])
+    path = {
+        "job": api.job_path("job-1"),
+        "logs": api.logs_path("job-1"),
+        "list": api.list_path(),
+        "batch_job": api.batch_job_path("job-1"),
+    }[endpoint]
+    status, headers, body = await raw(api, path)
+    assert status == 429
+    assert orjson.loads(body) == {"error": "Too Many Requests"}
+    assert "Retry-After" not in headers
+    assert (await raw(api, path))[0] == 200
+    assert api.emu.stats.faults == {"429_plain": 1}
+
+
 async def test_502_with_an_html_body(serve: Serve) -> None:
     api = await serve(SCENARIO)
     api.emu.faults.script("logs", ["502_html"])
@@ -155,7 +173,7 @@ async def test_rate_one_with_weights_and_endpoints(serve: Serve) -> None:
 async def test_faults_apply_after_authentication(serve: Serve) -> None:
     api = await serve(SCENARIO, faults=Faults(rate=1.0, kinds={"500": 1.0}))
     reply = await api.get(api.job_path("job-1"), auth="Bearer nope")
-    assert reply.status == 401
+    assert reply.status == 403
     assert api.emu.stats.faults == {}
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from fwbatch_async.emulator import JobSpec, Scenario
 
+from . import schemas
 from .conftest import Serve
 from .helpers import Api, error_of, ns_of
 
@@ -56,22 +57,29 @@ async def test_every_documented_field_is_present_and_realistic(serve: Serve) -> 
         "updateTime",
         "precision",
         "jobProgress",
+        "continuedFromJobName",
+        "expireTime",
+        "maxJobDuration",
+        "lifecycle",
+        "placement",
+        "systemPrompt",
+        "waitingOnCapacity",
     }
     assert job["name"] == f"accounts/{ACCOUNT}/batchInferenceJobs/job-1"
     assert job["displayName"] == "Nightly eval"
-    assert job["createTime"] == "2026-01-01T00:00:00.000000000Z"
+    assert job["createTime"] == "2026-01-01T00:00:00.000000Z"
     assert job["state"] == "JOB_STATE_RUNNING"
-    assert job["status"] == {"code": "OK"}
+    assert job["status"] == {"code": "OK", "message": ""}
     assert job["model"] == spec.model
     assert "@" in job["createdBy"]
     assert job["precision"] == "FP8"
     progress = job["jobProgress"]
+    assert set(progress) == {"percent", "epoch", *schemas.INT64_PROGRESS}
+    assert all(type(value) is int for value in progress.values())  # int32 in the schema: numbers, not strings
+    assert progress["epoch"] == 0
     assert progress["totalInputRequests"] == 5000
     assert 0 < progress["totalProcessedRequests"] < 5000
-    assert (
-        progress["successfullyProcessedRequests"] + progress.get("failedRequests", 0)
-        == progress["totalProcessedRequests"]
-    )
+    assert progress["successfullyProcessedRequests"] + progress["failedRequests"] == progress["totalProcessedRequests"]
     assert progress["percent"] == progress["totalProcessedRequests"] * 100 // 5000
     assert progress["inputTokens"] > progress["totalProcessedRequests"]
     assert progress["outputTokens"] > 0
@@ -79,10 +87,10 @@ async def test_every_documented_field_is_present_and_realistic(serve: Serve) -> 
     assert ns_of(job["createTime"]) < ns_of(job["updateTime"]) <= T0 + 300 * 10**9
 
 
-async def test_continued_from_job_name_only_when_set(serve: Serve) -> None:
+async def test_continued_from_job_name_is_empty_unless_set(serve: Serve) -> None:
     parent = f"accounts/{ACCOUNT}/batchInferenceJobs/job-0"
     api = await serve(scenario(JobSpec(id="a"), JobSpec(id="b", continued_from_job_name=parent)))
-    assert "continuedFromJobName" not in (await api.job("a")).data
+    assert (await api.job("a")).data["continuedFromJobName"] == ""
     assert (await api.job("b")).data["continuedFromJobName"] == parent
 
 
@@ -120,10 +128,14 @@ async def test_read_mask_star_or_empty_is_everything(serve: Serve, mask: str) ->
     assert (await api.job("job-1", {"readMask": mask})).data == (await api.job("job-1")).data
 
 
-async def test_read_mask_of_a_missing_optional_field_omits_it(serve: Serve) -> None:
+async def test_read_mask_of_unset_fields_shows_their_defaults(serve: Serve) -> None:
     api = await serve(scenario(JobSpec(id="job-1")))
-    assert (await api.job("job-1", {"readMask": "continuedFromJobName,name"})).data == {
-        "name": f"accounts/{ACCOUNT}/batchInferenceJobs/job-1"
+    masked = await api.job("job-1", {"readMask": "continuedFromJobName,name,jobProgress.percent,lifecycle.endTime"})
+    assert masked.data == {
+        "name": f"accounts/{ACCOUNT}/batchInferenceJobs/job-1",
+        "continuedFromJobName": "",
+        "jobProgress": None,
+        "lifecycle": {"endTime": None},
     }
 
 
@@ -135,11 +147,12 @@ async def test_unknown_read_mask_path_is_400(serve: Serve, mask: str) -> None:
     assert error_of(reply) == (3, "INVALID_READ_MASK")
 
 
+# The order seen live: VALIDATING right after create, PENDING, CREATING (the deployment), RUNNING.
 EXPECTED_STATES = {
-    "COMPLETED": ["CREATING", "VALIDATING", "PENDING", "RUNNING", "WRITING_RESULTS", "COMPLETED"],
-    "EXPIRED": ["CREATING", "VALIDATING", "PENDING", "RUNNING", "WRITING_RESULTS", "EXPIRED"],
-    "FAILED": ["CREATING", "VALIDATING", "PENDING", "RUNNING", "FAILED"],
-    "CANCELLED": ["CREATING", "VALIDATING", "PENDING", "RUNNING", "CANCELLED"],
+    "COMPLETED": ["VALIDATING", "PENDING", "CREATING", "RUNNING", "WRITING_RESULTS", "COMPLETED"],
+    "EXPIRED": ["VALIDATING", "PENDING", "CREATING", "RUNNING", "WRITING_RESULTS", "EXPIRED"],
+    "FAILED": ["VALIDATING", "PENDING", "CREATING", "RUNNING", "FAILED"],
+    "CANCELLED": ["VALIDATING", "PENDING", "CREATING", "RUNNING", "CANCELLED"],
 }
 FINAL_STATUS = {
     "COMPLETED": "OK",
@@ -157,7 +170,7 @@ async def test_job_passes_through_every_phase_to_its_outcome(serve: Serve, outco
     seen = await states_over_time(api, "job-1", 1000.0, until=1.05)
     states = distinct([job["state"].removeprefix("JOB_STATE_") for job in seen])
     assert states == EXPECTED_STATES[outcome]
-    processed = [int(job.get("jobProgress", {}).get("totalProcessedRequests", 0)) for job in seen]
+    processed = [(job["jobProgress"] or {}).get("totalProcessedRequests", 0) for job in seen]
     assert processed == sorted(processed)
     assert processed[0] == 0
     update_times = [ns_of(job["updateTime"]) for job in seen]
@@ -169,7 +182,7 @@ async def test_job_passes_through_every_phase_to_its_outcome(serve: Serve, outco
     assert final["status"]["code"] == FINAL_STATUS[outcome]
     if outcome == "COMPLETED":
         assert processed[-1] == 2000
-        assert "message" not in final["status"]
+        assert final["status"]["message"] == ""
     else:
         assert 0 < processed[-1] < 2000
         assert final["status"]["message"] == "boom"
@@ -177,16 +190,20 @@ async def test_job_passes_through_every_phase_to_its_outcome(serve: Serve, outco
     assert [job["status"]["code"] for job in seen[:-12]] == ["OK"] * (len(seen) - 12)
 
 
-async def test_job_progress_appears_after_validation(serve: Serve) -> None:
+async def test_job_progress_is_null_until_running_then_zeros(serve: Serve) -> None:
     api = await serve(scenario(JobSpec(id="job-1", duration=1000.0)))
-    assert "jobProgress" not in (await api.job("job-1")).data
-    api.emu.clock.advance(60)
+    for seconds, state in ((0, "VALIDATING"), (30, "PENDING"), (60, "CREATING")):
+        api.emu.clock.advance_to_ns(T0 + seconds * 10**9)
+        job = (await api.job("job-1")).data
+        assert (job["state"], job["jobProgress"]) == (f"JOB_STATE_{state}", None)
+    api.emu.clock.advance_to_ns(T0 + 100 * 10**9)
     job = (await api.job("job-1")).data
-    assert job["state"] == "JOB_STATE_PENDING"
-    assert job["jobProgress"] == {"totalInputRequests": 1000}
+    assert job["state"] == "JOB_STATE_RUNNING"
+    assert job["jobProgress"] == dict.fromkeys(job["jobProgress"], 0) | {"totalInputRequests": 1000}
+    assert len(job["jobProgress"]) == 10
 
 
-async def test_a_stuck_job_runs_forever_without_progress(serve: Serve) -> None:
+async def test_a_stuck_job_runs_without_progress_until_it_expires(serve: Serve) -> None:
     api = await serve(scenario(JobSpec(id="job-1", duration=1000.0, outcome="STUCK", requests=10_000)))
     api.emu.clock.advance(300)
     moving = (await api.job("job-1")).data
@@ -194,7 +211,7 @@ async def test_a_stuck_job_runs_forever_without_progress(serve: Serve) -> None:
     frozen = (await api.job("job-1")).data
     assert int(moving["jobProgress"]["totalProcessedRequests"]) < int(frozen["jobProgress"]["totalProcessedRequests"])
     for _ in range(5):
-        api.emu.clock.advance(20_000)
+        api.emu.clock.advance(10_000)
         later = (await api.job("job-1")).data
         assert later["state"] == "JOB_STATE_RUNNING"
         assert later["jobProgress"] == frozen["jobProgress"]
@@ -204,17 +221,23 @@ async def test_a_stuck_job_runs_forever_without_progress(serve: Serve) -> None:
     stalled = api.emu.logs("job-1")[lines_before:]
     assert stalled
     assert all("no batch completed" in message for _, _, message in stalled)
+    api.emu.clock.advance_to_ns(T0 + 86_400 * 10**9)
+    expired = (await api.job("job-1")).data
+    assert (expired["state"], expired["status"]["code"]) == ("JOB_STATE_EXPIRED", "DEADLINE_EXCEEDED")
+    assert expired["expireTime"] == expired["lifecycle"]["endTime"] == "2026-01-02T00:00:00.000000Z"
+    assert expired["jobProgress"] == frozen["jobProgress"]
+    assert api.emu.logs("job-1")[-1][2].startswith("Batch inference job expired after")
 
 
 async def test_a_job_is_404_until_it_is_created(serve: Serve) -> None:
     api = await serve(scenario(JobSpec(id="later", start_after=30.0)))
-    for reply in (await api.job("later"), await api.logs("later")):
+    for reply in (await api.job("later"), await api.logs("later"), await api.batch_job("later")):
         assert reply.status == 404
-        assert error_of(reply)[0] == 5
+        assert reply.data["code"] == 5
     api.emu.clock.advance(30)
     job = (await api.job("later")).data
-    assert job["state"] == "JOB_STATE_CREATING"
-    assert job["createTime"] == "2026-01-01T00:00:30.000000000Z"
+    assert job["state"] == "JOB_STATE_VALIDATING"
+    assert job["createTime"] == "2026-01-01T00:00:30.000000Z"
 
 
 async def test_set_outcome_now_ends_the_job_and_logs_the_ending_at_once(serve: Serve) -> None:
@@ -225,7 +248,7 @@ async def test_set_outcome_now_ends_the_job_and_logs_the_ending_at_once(serve: S
     after = (await api.job("job-1")).data
     assert after["state"] == "JOB_STATE_FAILED"
     assert after["status"] == {"code": "INTERNAL", "message": "out of memory on rank 2"}
-    assert after["updateTime"] == "2026-01-01T00:03:20.000000000Z"
+    assert after["updateTime"] == after["lifecycle"]["endTime"] == "2026-01-01T00:03:20.000000Z"
     assert after["jobProgress"] == before["jobProgress"]
     newest = (await api.logs("job-1", {"pageSize": "10"})).entries()
     assert any(m.startswith("Traceback (most recent call last):\n") and "\n" in m for _, _, m in newest)
@@ -284,7 +307,7 @@ async def test_add_job_while_running(serve: Serve) -> None:
     assert (await api.job("job-2")).status == 404
     api.emu.clock.advance(5)
     job = (await api.job("job-2")).data
-    assert job["createTime"] == "2026-01-01T00:01:45.000000000Z"
+    assert job["createTime"] == "2026-01-01T00:01:45.000000Z"
     assert {j["name"].rsplit("/", 1)[1] for j in (await api.list_jobs()).data["batchInferenceJobs"]} == {
         "job-1",
         "job-2",

@@ -112,7 +112,7 @@ async def test_state_filter(serve: Serve, text: str) -> None:
     failed = await api.list_jobs({"filter": 'state = "JOB_STATE_FAILED"'})
     assert ids(failed.data) == ["failed"]
     nothing = await api.list_jobs({"filter": 'state = "JOB_STATE_PAUSED"'})
-    assert nothing.data == {}
+    assert nothing.data == {"batchInferenceJobs": [], "nextPageToken": "", "totalSize": 0}
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from fwbatch_async.emulator import JobSpec, LateLines, Scenario
+from fwbatch_async.emulator import JobSpec, LateLines, Realism, Scenario
 
 from .conftest import Serve
 from .helpers import Api, error_of, ns_of
@@ -34,8 +34,8 @@ def busy(job_id: str = "busy", **kw: object) -> JobSpec:
     return JobSpec(id=job_id, **options)  # type: ignore[arg-type]
 
 
-async def manual_log(serve: Serve, lines: list[tuple[int, int, str]]) -> Api:
-    api = await serve(Scenario(account="test-account", jobs=[quiet()]))
+async def manual_log(serve: Serve, lines: list[tuple[int, int, str]], realism: Realism | None = None) -> Api:
+    api = await serve(Scenario(account="test-account", jobs=[quiet()]), realism=realism)
     api.emu.append_logs("job-1", lines)
     api.emu.clock.advance(3600)
     return api
@@ -224,7 +224,7 @@ async def test_read_mask_selects_entry_fields(serve: Serve) -> None:
         {"logTime": "2026-01-01T00:00:02.000000000Z", "message": "zero"},
     ]
     reply = await api.logs("job-1", {"readMask": "entries.rank", "startFromHead": "true"})
-    assert reply.data["entries"] == [{"rank": 3}, {}]
+    assert reply.data["entries"] == [{"rank": 3}, {"rank": 0}]
     reply = await api.logs("job-1", {"readMask": "log_time", "startFromHead": "true"})
     assert [set(e) for e in reply.data["entries"]] == [{"logTime"}, {"logTime"}]
     full = await api.logs("job-1", {"readMask": "*", "startFromHead": "true"})
@@ -239,8 +239,20 @@ async def test_unknown_read_mask_path_is_400(serve: Serve, mask: str) -> None:
     assert error_of(reply)[0] == 3
 
 
-async def test_proto3_defaults_are_omitted(serve: Serve) -> None:
+async def test_defaults_are_written_out_as_live(serve: Serve) -> None:
     api = await manual_log(serve, [(T0 + S, 0, "from rank zero"), (T0 + 2 * S, 2, "")])
+    reply = await api.logs("job-1", {"startFromHead": "true"})
+    assert reply.body == (
+        b'{"entries":[{"logTime":"2026-01-01T00:00:01.000000000Z","rank":0,"message":"from rank zero"},'
+        b'{"logTime":"2026-01-01T00:00:02.000000000Z","rank":2,"message":""}],"nextPageToken":""}'
+    )
+    empty = await api.logs("job-1", {"filter": "no such text"})
+    assert empty.status == 200
+    assert empty.data == {"entries": [], "nextPageToken": ""}
+
+
+async def test_omit_defaults_leaves_out_rank_zero_empty_messages_and_empty_pages(serve: Serve) -> None:
+    api = await manual_log(serve, [(T0 + S, 0, "from rank zero"), (T0 + 2 * S, 2, "")], Realism(omit_defaults=True))
     reply = await api.logs("job-1", {"startFromHead": "true"})
     assert reply.data == {
         "entries": [
@@ -248,6 +260,10 @@ async def test_proto3_defaults_are_omitted(serve: Serve) -> None:
             {"logTime": "2026-01-01T00:00:02.000000000Z", "rank": 2},
         ]
     }
+    assert api.emu.logs("job-1") == [
+        ("2026-01-01T00:00:01.000000000Z", 0, "from rank zero"),
+        ("2026-01-01T00:00:02.000000000Z", 2, ""),
+    ]
     empty = await api.logs("job-1", {"filter": "no such text"})
     assert empty.status == 200
     assert empty.data == {}
@@ -256,7 +272,7 @@ async def test_proto3_defaults_are_omitted(serve: Serve) -> None:
 async def test_only_entries_already_logged_exist(serve: Serve) -> None:
     api = await serve(Scenario(account="test-account", jobs=[quiet()]))
     api.emu.append_logs("job-1", [(T0 + 10 * S, 0, "future")])
-    assert (await api.logs("job-1")).data == {}
+    assert (await api.logs("job-1")).data == {"entries": [], "nextPageToken": ""}
     api.emu.clock.advance(10)
     assert (await api.logs("job-1")).entries() == [("2026-01-01T00:00:10.000000000Z", 0, "future")]
 

@@ -22,7 +22,7 @@ def scenario(*jobs: JobSpec) -> Scenario:
     return Scenario(account="test-account", seed=11, jobs=jobs or (FINISHED,))
 
 
-async def test_int64_as_strings(serve: Serve) -> None:
+async def test_int64_as_strings_is_a_hostile_switch(serve: Serve) -> None:
     api = await serve(scenario(), realism=Realism(int64_as_strings=True))
     progress = (await api.job("done")).data["jobProgress"]
     for name in schemas.INT64_PROGRESS:
@@ -77,7 +77,7 @@ async def test_unknown_fields_in_jobs_and_logs(serve: Serve) -> None:
     job = (await api.job("done")).data
     known = set(schemas.job_schema()["properties"])
     assert set(job) - known
-    assert set(job["jobProgress"]) - set(schemas.job_schema()["properties"]["jobProgress"]["properties"])
+    assert set(job["jobProgress"]) - {"percent", "epoch", *schemas.INT64_PROGRESS}
     with pytest.raises(jsonschema.ValidationError):
         schemas.validate(job, schemas.job_schema(strict=True))
     page = (await api.logs("done")).data
@@ -98,9 +98,9 @@ async def test_unknown_state_is_passed_through_before_running(serve: Serve) -> N
             listed_while_warming.append(listed.data["totalSize"])
         api.emu.clock.advance(5)
     assert distinct(states) == [
-        "JOB_STATE_CREATING",
         "JOB_STATE_VALIDATING",
         "JOB_STATE_PENDING",
+        "JOB_STATE_CREATING",
         "JOB_STATE_WARMING_UP",
         "JOB_STATE_RUNNING",
     ]
@@ -137,7 +137,7 @@ async def test_repeat_end_token_at_the_end_of_a_forward_read(serve: Serve) -> No
     assert first.entries() == api.emu.logs("live")
     assert first.token is not None
     caught_up = await api.logs("live", {**params, "pageToken": first.token})
-    assert caught_up.data == {"nextPageToken": first.token}
+    assert caught_up.data == {"entries": [], "nextPageToken": first.token}
     api.emu.clock.advance(10)
     more = await api.logs("live", {**params, "pageToken": first.token})
     assert more.entries() == api.emu.logs("live")[len(first.entries()) :]
@@ -145,13 +145,13 @@ async def test_repeat_end_token_at_the_end_of_a_forward_read(serve: Serve) -> No
     backward, _ = await api.read_all("live", {"pageSize": "500"})
     assert backward == api.emu.logs("live")[::-1]
     last = await api.logs("live", {"pageSize": "10000"})
-    assert last.token is None
+    assert last.data["nextPageToken"] == ""
 
 
 async def test_without_repeat_end_token_the_end_of_a_forward_read_has_no_token(serve: Serve) -> None:
     api = await serve(scenario())
     reply = await api.logs("done", {"startFromHead": "true", "pageSize": "10000"})
-    assert reply.token is None
+    assert reply.data["nextPageToken"] == ""
     assert reply.entries() == api.emu.logs("done")
 
 
@@ -170,9 +170,55 @@ def test_realism_parse() -> None:
     assert parsed == Realism(
         int64_as_strings=True, fraction_digits={0, 3, 9}, empty_pages_with_token=0.25, repeat_end_token=True
     )
-    for bad in ("loud", "fraction_digits=5", "unknown_fields=yes", "empty_pages_with_token=2"):
+    assert Realism.parse("omit_defaults,auth_401") == Realism(omit_defaults=True, auth_401=True)
+    for bad in ("loud", "fraction_digits=5", "unknown_fields=yes", "empty_pages_with_token=2", "omit_defaults=1"):
         with pytest.raises(ValueError, match=r"."):
             Realism.parse(bad)
+
+
+@pytest.mark.parametrize(
+    "realism",
+    [Realism(), Realism.all(), Realism(fraction_digits={9}), Realism(omit_defaults=True, empty_pages_with_token=0.3)],
+)
+def test_the_text_form_reads_back(realism: Realism) -> None:
+    assert Realism.parse(realism.to_text()) == realism
+
+
+def test_by_default_job_times_have_6_digits_and_log_times_9() -> None:
+    assert (Realism().job_digits, Realism().log_digits) == (frozenset({6}), frozenset({9}))
+    nine = Realism(fraction_digits={9})
+    assert (nine.job_digits, nine.log_digits) == (frozenset({9}), frozenset({9}))
+
+
+async def test_fraction_digits_9_writes_job_times_with_9_digits_as_before(serve: Serve) -> None:
+    live = await serve(scenario())
+    nine = await serve(scenario(), realism=Realism(fraction_digits={9}))
+    for api, pattern in ((live, r"\.\d{6}Z"), (nine, r"\.\d{9}Z")):
+        job = (await api.job("done")).data
+        times = [job["createTime"], job["updateTime"], job["expireTime"], *job["lifecycle"].values()]
+        assert all(re.search(pattern + "$", t) for t in times), times
+        assert all(re.search(r"\.\d{9}Z$", t) for t, _, _ in (await api.logs("done")).entries())
+
+
+async def test_omit_defaults_writes_jobs_as_proto3_without_defaults(serve: Serve) -> None:
+    job = JobSpec(id="job-1", duration=1000.0, requests=50)
+    api = await serve(scenario(job), realism=Realism(omit_defaults=True))
+    validating = (await api.job("job-1")).data
+    assert validating["status"] == {"code": "OK"}
+    assert validating["lifecycle"] == {}
+    for absent in ("jobProgress", "placement", "maxJobDuration", "systemPrompt", "waitingOnCapacity"):
+        assert absent not in validating
+    assert "continuedFromJobName" not in validating
+    assert "extraBody" not in validating["inferenceParameters"]
+    api.emu.clock.advance(100)
+    running = (await api.job("job-1")).data
+    assert running["state"] == "JOB_STATE_RUNNING"
+    assert running["jobProgress"] == {"totalInputRequests": 50}
+    assert set(running["lifecycle"]) == {"validatedTime", "runStartTime"}
+    batch = (await api.batch_job("job-1")).data
+    assert "endTime" not in batch
+    assert "status" not in batch
+    assert (await api.list_jobs({"filter": 'state = "JOB_STATE_PAUSED"'})).data == {}
 
 
 @pytest.mark.parametrize(("step", "page_size"), [(0.05, 20), (0.5, 50), (3.0, 200)])

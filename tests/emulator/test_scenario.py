@@ -18,6 +18,14 @@ def test_json_round_trip_and_file(tmp_path: Path) -> None:
         jobs=[
             JobSpec(id="a", batch_job_id="123", outcome="FAILED", status_message="boom", burst_every=30.0),
             JobSpec(id="b", late=LateLines(fraction=0.5, max_delay=1.0), inference_parameters={"maxTokens": 5}),
+            JobSpec(
+                id="c",
+                outcome="NO_CAPACITY",
+                capacity_wait=30.0,
+                max_job_duration=3600.0,
+                declared_requests=900,
+                system_prompt="Be brief.",
+            ),
         ],
     )
     data = scenario.to_json()
@@ -27,6 +35,13 @@ def test_json_round_trip_and_file(tmp_path: Path) -> None:
     path.write_bytes(orjson.dumps(data))
     assert Scenario.from_file(path) == scenario
     assert Scenario.load(str(path)) == scenario
+
+
+def test_json_without_the_newer_keys_loads_with_their_defaults() -> None:
+    old = {"id": "a", "batch_job_id": None, "outcome": "COMPLETED", "late": {"fraction": 0.05, "max_delay": 3.0}}
+    job = JobSpec.from_json(old)
+    assert (job.capacity_wait, job.max_job_duration, job.declared_requests, job.system_prompt) == (0.0, None, None, "")
+    assert job == JobSpec(id="a")
 
 
 def test_named_scenarios() -> None:
@@ -55,6 +70,9 @@ def test_named_scenarios() -> None:
         {"id": "x", "burst_every": 0},
         {"id": "x", "colour": "blue"},
         {"id": "x", "late": {"fraction": 2}},
+        {"id": "x", "capacity_wait": -1},
+        {"id": "x", "max_job_duration": 0},
+        {"id": "x", "declared_requests": -5},
     ],
 )
 def test_invalid_jobs_are_rejected(job: dict[str, object]) -> None:
@@ -86,6 +104,10 @@ jobs = st.builds(
     burst_every=st.none() | st.floats(0.5, 1000),
     burst_size=st.integers(0, 1000),
     generate_logs=st.booleans(),
+    capacity_wait=st.floats(0, 1e5),
+    max_job_duration=st.none() | st.floats(1, 1e6),
+    declared_requests=st.none() | st.integers(0, 10**7),
+    system_prompt=st.text(max_size=20),
 )
 
 

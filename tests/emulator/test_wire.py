@@ -1,4 +1,4 @@
-"""The emulator's own timestamp and error writing (unit tests; conformance is tested over HTTP)."""
+"""The emulator's own timestamp, duration, default and error writing (unit tests; conformance is over HTTP)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fwbatch_async.emulator.wire import GRPC_CODES, error_body, format_timestamp, http_date, parse_timestamp
+from fwbatch_async.emulator.wire import (
+    GRPC_CODES,
+    error_body,
+    format_duration,
+    format_timestamp,
+    http_date,
+    omit_defaults,
+    parse_timestamp,
+)
 
 from . import schemas
 from .helpers import ns_of
@@ -53,13 +61,46 @@ def test_parse_rejects_invalid(text: str) -> None:
         parse_timestamp(text)
 
 
-@pytest.mark.parametrize("name", sorted(GRPC_CODES))
+@pytest.mark.parametrize("name", sorted(set(GRPC_CODES) - {"OK", "NOT_FOUND"}))
 def test_error_bodies_are_google_rpc_status(name: str) -> None:
-    if name == "OK":
-        return
     body = orjson.loads(error_body(name, "message", "SOME_REASON"))
     schemas.validate(body, schemas.ERROR_SCHEMA)
     assert body["code"] == GRPC_CODES[name][0]
+
+
+def test_not_found_is_written_as_captured_live() -> None:
+    body = error_body("NOT_FOUND", "resource not found", "NOT_FOUND")
+    assert body == b'{"code":5,"details":[],"message":"resource not found"}'
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(86400, "86400s"), (1.5, "1.500s"), (0.000_001, "0.000001s"), (2.000_000_001, "2.000000001s")]
+)
+def test_durations(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+def test_omit_defaults_drops_what_proto3_leaves_out_and_keeps_set_sub_objects() -> None:
+    resource = {
+        "zero": 0,
+        "zero_float": 0.0,
+        "empty": "",
+        "false": False,
+        "none": None,
+        "list": [],
+        "true": True,
+        "one": 1,
+        "enum": "OK",
+        "nested": {"percent": 0, "total": 3, "inner": {"x": 0}},
+        "empty_nested": {"a": None},
+    }
+    assert omit_defaults(resource) == {
+        "true": True,
+        "one": 1,
+        "enum": "OK",
+        "nested": {"total": 3, "inner": {}},
+        "empty_nested": {},
+    }
 
 
 def test_http_date() -> None:
