@@ -195,7 +195,7 @@ async def test_following_a_job_delivers_every_line_once_and_ends_after_the_drain
 
 
 async def test_a_job_waiting_for_capacity_is_read_rarely_and_its_log_only_once() -> None:
-    """A job queued for about an hour (CREATING, VALIDATING, PENDING): its state read with a backoff to a minute, its
+    """A job queued for about an hour (VALIDATING, PENDING, CREATING): its state read with a backoff to a minute, its
     log only by the first read (the tail, and the read forward from it) until it runs."""
     async with world([job("queued", duration=40_000.0)]) as (emu, client):
         updates: list[fw.JobState] = []
@@ -207,11 +207,11 @@ async def test_a_job_waiting_for_capacity_is_read_rarely_and_its_log_only_once()
                         updates.append(event.state)  # noqa: PERF401
 
         following = asyncio.create_task(follow())
-        await emu.clock.sleep(3_900.0)  # PENDING ends at 4,000 s (10 % of the duration)
+        await emu.clock.sleep(3_900.0)  # CREATING ends at 4,000 s (10 % of the duration)
         following.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await following
-    assert updates == [fw.JobState.CREATING, fw.JobState.VALIDATING, fw.JobState.PENDING]
+    assert updates == [fw.JobState.VALIDATING, fw.JobState.PENDING, fw.JobState.CREATING]
     assert emu.stats.requests["logs"] <= 2
     assert emu.stats.requests["job"] <= 3_900 / 60 + 3 * 10  # a minute apart, after a short backoff at each change
 
