@@ -21,6 +21,7 @@ bad arguments, which are raised before anything is sent.
         ├── JobFailedError              it finished without success (FAILED, EXPIRED, CANCELLED, DELETED...)
         ├── JobStalledError             it kept running without progress for too long
         └── WaitTimeoutError            it had not finished when the wait's time ran out
+            └── PendingTimeoutError         ... or had not started running when its pending time ran out
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ __all__ = [
     "JobFailedError",
     "JobStalledError",
     "NotFoundError",
+    "PendingTimeoutError",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
@@ -434,6 +436,21 @@ class WaitTimeoutError(JobError):
     def __init__(self, message: str, *, job_id: str, job: BatchInferenceJob | None, timeout: float) -> None:
         super().__init__(message, job_id=job_id, job=job)
         self.timeout = timeout
+
+
+class PendingTimeoutError(WaitTimeoutError):
+    """The job had not started running when the wait's ``pending_timeout`` ran out; :attr:`job` is the last read.
+
+    Before RUNNING a job waits for validation, capacity and its deployment, which can take hours.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def run_or_give_up(client: fw.AsyncClient) -> None:
+        ...     try:
+        ...         await client.wait_for_job("my-job", pending_timeout=3600)
+        ...     except fw.PendingTimeoutError as error:
+        ...         print("no capacity within the hour:", error.job.waiting_on_capacity if error.job else "?")
+    """
 
 
 _STATUS_CLASSES: Final[Mapping[int, type[APIStatusError]]] = {
