@@ -52,8 +52,9 @@ def _group(name: str) -> list[str]:
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Core, emulator, integration and command-line tests on the newest aiohttp."""
-    session.install(".[cli]", *_group("tests"))
-    session.run("pytest", "--ignore=tests/shell", *session.posargs)
+    session.install(".[cli]", *_group("tests"), *_group("sdk"))
+    # Two workers: most tests wait on subprocesses and sockets, so CI's two cores halve the session's time.
+    session.run("pytest", "-n", "2", "--ignore=tests/shell", *session.posargs)
     # The docstring examples, run against the installed package.
     session.run("pytest", "--doctest-modules", "--pyargs", "fwbatch_async", "-p", "no:cacheprovider")
 
@@ -105,9 +106,9 @@ def bench(session: nox.Session) -> None:
 
     Writes ``benchmarks/results/latest.json``. Options after ``--``: ``--rounds N`` (default 5, medians kept),
     ``--parts read,follow,fanout,import`` (the fan-out part follows 1,000 jobs of 60 s per run: about 2.5 minutes a
-    round), ``--smoke`` (tiny sizes, one round), ``--json PATH``. The official SDK is installed only here.
+    round), ``--smoke`` (tiny sizes, one round), ``--json PATH``.
     """
-    session.install(".", "fireworks-ai")
+    session.install(".", *_group("sdk"))
     session.run("python", "benchmarks/bench.py", *session.posargs)
 
 

@@ -4,7 +4,7 @@ The SDK has no log method, so pages are read with its generic ``AsyncFireworks.g
 models are declared the way the SDK's generated types are (``fireworks._models.BaseModel``, camelCase aliases,
 ``datetime`` times), so a page is parsed exactly as the SDK parses any response: with its default lenient
 ``construct_type``, which builds the models and parses every time into a ``datetime`` (microseconds only).
-Import this module only when ``fireworks`` is installed: it is in the bench session, not in the tests.
+Import this module only when ``fireworks`` is installed (the bench and tests sessions have it).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Example:
 from ._config import DEFAULT_BASE_URL
 from ._core.convert import to_wire
 from ._core.cursor import FollowCursor
-from ._core.enums import JobState, Precision, StateCategory
+from ._core.enums import BatchJobState, JobState, Precision, StateCategory
 from ._core.errors import (
     APIConnectionError,
     APIStatusError,
@@ -28,6 +28,7 @@ from ._core.errors import (
     JobFailedError,
     JobStalledError,
     NotFoundError,
+    PendingTimeoutError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
@@ -37,11 +38,14 @@ from ._core.events import JobEnded, JobEvent, LogLine
 from ._core.jobs import WATCH_POLL, Change, JobUpdate
 from ._core.models import (
     BatchInferenceJob,
+    BatchJob,
     InferenceParameters,
     JobListPage,
     JobProgress,
+    Lifecycle,
     LogEntry,
     LogPage,
+    Placement,
     Status,
 )
 from ._core.polling import PollPolicy
@@ -66,6 +70,8 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BatchInferenceJob",
+    "BatchJob",
+    "BatchJobState",
     "Change",
     "ClientClosedError",
     "Clock",
@@ -86,12 +92,15 @@ __all__ = [
     "JobStalledError",
     "JobState",
     "JobUpdate",
+    "Lifecycle",
     "LineFilter",
     "LogEntry",
     "LogLine",
     "LogPage",
     "NotFoundError",
+    "PendingTimeoutError",
     "PermissionDeniedError",
+    "Placement",
     "PollPolicy",
     "Precision",
     "RateLimitError",

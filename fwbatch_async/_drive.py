@@ -113,15 +113,16 @@ async def read_job(
 ) -> tuple[bool, JobUpdate | None]:
     """Send the watch's read and feed it the answer: whether one came, and the update it made.
 
-    A failure is fed to the machine (it waits it out or raises); a request out at a wait's deadline is given up.
+    A failure is fed to the machine (it waits it out, raises, or, for a deleted job, makes its last update); a
+    request out at a wait's deadline is given up.
     """
     clock = sender.clock
     try:
         sending = sender.attempt(request, BatchInferenceJob, turn_taken=turn_taken, deadline=machine.deadline)
         reply = await before(machine.deadline, clock, sending)
     except FwBatchError as error:
-        machine.on_failure(error, clock.monotonic())
-        return False, None
+        gone = machine.on_failure(error, clock.monotonic())  # an update only when a 404 says the job was deleted
+        return gone is not None, gone
     if reply is None:
         machine.deadline_passed()  # the next step raises WaitTimeoutError
         return False, None

@@ -49,7 +49,8 @@ class JobMethods:
         Args:
             job_id: the batch inference job's id or full name.
             poll: when to read the job again (1 s after it changed, backing off to 10 s).
-            stall_after: seconds a RUNNING job may go without progress before it counts as stalled.
+            stall_after: seconds a RUNNING job may go without progress before it counts as stalled (not while it
+                waits on capacity: that is reported as :attr:`Change.CAPACITY`).
             raise_on_stall: on a stall, raise :class:`JobStalledError` (default), or yield an update with
                 :attr:`Change.STALLED` and keep watching.
             read_mask: the fields read each time (those watching needs; ``None``: all).
@@ -80,6 +81,7 @@ class JobMethods:
         job_id: str,
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - on the client's clock, and the error carries the job
+        pending_timeout: float | None = None,
         raise_on_failure: bool = True,
         stall_after: float | None = None,
         poll: PollPolicy | None = None,
@@ -89,29 +91,36 @@ class JobMethods:
         Args:
             job_id: the batch inference job's id or full name.
             timeout: seconds to wait at most, outages and throttling included; ``None`` waits as long as it takes.
+            pending_timeout: seconds the job may take to start running (validation, waiting for capacity, its
+                deployment: hours, at times); ``None`` bounds only the whole wait.
             raise_on_failure: raise :class:`JobFailedError` when the job finishes without success (FAILED,
-                EXPIRED, CANCELLED, DELETED...); with ``False`` the finished job is returned whatever its state.
-            stall_after: raise :class:`JobStalledError` if the job runs this long without progress.
+                EXPIRED, CANCELLED, DELETED...); with ``False`` the finished job is returned whatever its state. A
+                job deleted while waited for ends ``DELETED``.
+            stall_after: raise :class:`JobStalledError` if the job runs this long without progress (not while it
+                waits on capacity).
             poll: when to read the job again (see :meth:`watch_job`).
 
         Raises:
             JobFailedError: the job finished without success; ``error.job`` is the job, its status says why.
             WaitTimeoutError: ``timeout`` passed first; ``error.job`` is the job as last seen.
+            PendingTimeoutError: ``pending_timeout`` passed before the job ran (a :class:`WaitTimeoutError`).
             JobStalledError: the job stalled (with ``stall_after``).
             NotFoundError: no such job.
 
         Example:
             >>> import fwbatch_async as fw
             >>> async def run_report(client: fw.AsyncClient) -> None:
-            ...     job = await client.wait_for_job("my-job", timeout=3600)
+            ...     job = await client.wait_for_job("my-job", timeout=6 * 3600, pending_timeout=3600)
             ...     print(job.output_dataset_id)
         """
-        plan = self._wait_plan(timeout, stall_after, poll)
+        plan = self._wait_plan(timeout, pending_timeout, stall_after, poll)
         return await finished_job(
             plan.machine(job_id, self._sender.random), self._sender, raise_on_failure=raise_on_failure
         )
 
-    def _wait_plan(self, timeout: float | None, stall_after: float | None, poll: PollPolicy | None) -> WatchPlan:
+    def _wait_plan(
+        self, timeout: float | None, pending_timeout: float | None, stall_after: float | None, poll: PollPolicy | None
+    ) -> WatchPlan:
         return WatchPlan.create(
             self._config.account_id,
             WATCH_FIELDS,
@@ -119,6 +128,7 @@ class JobMethods:
             retry=self._sender.retry,
             stall_after=stall_after,
             timeout=timeout,
+            pending_timeout=pending_timeout,
             final_read=True,
         )
 
@@ -234,6 +244,7 @@ class JobMethods:
         job_ids: Iterable[str],
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - on the client's clock, and the error carries the job
+        pending_timeout: float | None = None,
         raise_on_failure: bool = True,
         stall_after: float | None = None,
     ) -> dict[str, BatchInferenceJob]:
@@ -244,6 +255,7 @@ class JobMethods:
         Args:
             job_ids: the batch inference jobs' ids or full names.
             timeout: seconds to wait at most for each job (all are waited for at once).
+            pending_timeout: seconds each job may take to start running (see :meth:`wait_for_job`).
             raise_on_failure: treat a job that finished without success as an error (see :meth:`wait_for_job`).
             stall_after: treat a job running this long without progress as an error.
 
@@ -260,7 +272,7 @@ class JobMethods:
             ...     print({job_id: job.state.short_name for job_id, job in jobs.items()})
         """
         ids = unique_ids(job_ids)
-        plan = self._wait_plan(timeout, stall_after, None)
+        plan = self._wait_plan(timeout, pending_timeout, stall_after, None)
         return await wait_all(
             ids, plan, self._sender, raise_on_failure=raise_on_failure, in_flight=self._config.max_in_flight
         )

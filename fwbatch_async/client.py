@@ -17,11 +17,11 @@ from ._config import ClientConfig
 from ._core.cursor import FollowCursor
 from ._core.errors import ArgumentError
 from ._core.following import FollowStart
-from ._core.models import BatchInferenceJob, LogEntry, LogPage
+from ._core.models import BatchInferenceJob, BatchJob, LogEntry, LogPage
 from ._core.plans import FollowPlan
 from ._core.polling import PollPolicy
 from ._core.rate import SendRate
-from ._core.requests import MAX_LOG_PAGE_SIZE, job_list_query, job_request
+from ._core.requests import MAX_LOG_PAGE_SIZE, batch_job_request, job_list_query, job_request
 from ._core.retry import RetryPolicy
 from ._core.selection import LineFilter, LogSelection
 from ._core.timestamps import Timestamp
@@ -172,6 +172,27 @@ class AsyncClient(JobMethods):
         """
         request = job_request(job_id, self.account_id, read_mask=read_mask)
         return (await self._sender.call(request, BatchInferenceJob)).value
+
+    async def get_batch_job(self, batch_job_id: str, *, read_mask: str | Iterable[str] | None = None) -> BatchJob:
+        """Read the batch job behind the logs: the compute job on a cluster, with its own state and rank count.
+
+        Args:
+            batch_job_id: its id, a batch inference job's id or name (the same id is read), or the batch job's
+                name with its cluster, ``accounts/{account}/clusters/{cluster}/batchJobs/{id}``.
+            read_mask: the fields to return; all when ``None``.
+
+        Raises:
+            NotFoundError: no such batch job (or account).
+            APIStatusError: any other error status, after retries where they apply.
+            APIConnectionError: no answer, after retries.
+            ValueError: ``batch_job_id`` or ``read_mask`` is malformed (nothing is sent).
+
+        Example:
+            >>> async def ranks(client: AsyncClient) -> int:
+            ...     return (await client.get_batch_job("my-job")).num_ranks
+        """
+        request = batch_job_request(batch_job_id, self.account_id, read_mask=read_mask)
+        return (await self._sender.call(request, BatchJob)).value
 
     def list_batch_inference_jobs(
         self,

@@ -21,15 +21,18 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from .enums import JobState, Precision
+from .enums import BatchJobState, JobState, Precision
 from .errors import GRPC_CODE_NAMES
 from .models import (
     BatchInferenceJob,
+    BatchJob,
     InferenceParameters,
     JobListPage,
     JobProgress,
+    Lifecycle,
     LogEntry,
     LogPage,
+    Placement,
     Status,
 )
 from .timestamps import Timestamp, wire_timestamp
@@ -55,7 +58,16 @@ _WIRE_NAME_OVERRIDES: Final[dict[tuple[type, str], str]] = {(JobListPage, "jobs"
 _EPOCH: Final = Timestamp(0)
 _ENTRY_KEYS: Final = frozenset({"logTime", "rank", "message"})
 _PAGE_KEYS: Final = frozenset({"entries", "nextPageToken"})
-_MODELS: Final = (Status, InferenceParameters, JobProgress, BatchInferenceJob, JobListPage)
+_MODELS: Final = (
+    Status,
+    InferenceParameters,
+    JobProgress,
+    Lifecycle,
+    Placement,
+    BatchInferenceJob,
+    JobListPage,
+    BatchJob,
+)
 
 
 def _preview(value: object) -> str:
@@ -268,7 +280,7 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(Timestamp, _structure_timestamp)
     conv.register_unstructure_hook(Timestamp, lambda stamp: stamp.text)
-    for enum_type in (JobState, Precision):
+    for enum_type in (JobState, BatchJobState, Precision):
         conv.register_structure_hook(enum_type, _make_enum_hook(enum_type, strict=strict))
         conv.register_unstructure_hook(enum_type, lambda member: member.value)
     conv.register_structure_hook(LogPage, _make_log_page_hook(strict=strict))
@@ -289,7 +301,7 @@ strict_converter: Final = make_converter(strict=True)
 
 
 def to_wire(
-    value: BatchInferenceJob | JobProgress | Status | InferenceParameters | JobListPage | LogPage | LogEntry,
+    value: BatchInferenceJob | BatchJob | JobProgress | Status | InferenceParameters | JobListPage | LogPage | LogEntry,
 ) -> dict[str, Any]:
     """A model as the JSON object the server sends: camelCase keys, times as their text, unknown fields kept.
 

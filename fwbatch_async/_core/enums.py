@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from typing import Self
 
-__all__ = ["JobState", "Precision", "StateCategory"]
+__all__ = ["BatchJobState", "JobState", "Precision", "StateCategory"]
 
 
 class _OpenEnum(enum.StrEnum):
@@ -202,6 +202,37 @@ _CATEGORIES: dict[str, StateCategory] = {
     JobState.WRITING_RESULTS: StateCategory.ENDING,
     JobState.PAUSED: StateCategory.PAUSED,
 }
+
+
+class BatchJobState(_OpenEnum):
+    """The state of a batch job (the compute job behind the logs), which has its own enum; unknown values are kept.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> fw.BatchJobState("COMPLETED").is_finished, fw.BatchJobState("QUEUED").is_finished
+        (True, False)
+    """
+
+    UNSPECIFIED = "STATE_UNSPECIFIED"
+    CREATING = "CREATING"
+    QUEUED = "QUEUED"
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLING = "CANCELLING"
+    CANCELLED = "CANCELLED"
+    DELETING = "DELETING"
+
+    @property
+    def is_finished(self) -> bool:
+        """The batch job will not change any more (completed, failed, cancelled, being deleted)."""
+        return self in _BATCH_JOB_FINISHED
+
+
+_BATCH_JOB_FINISHED = frozenset(
+    {BatchJobState.COMPLETED, BatchJobState.FAILED, BatchJobState.CANCELLED, BatchJobState.DELETING}
+)
 
 
 class Precision(_OpenEnum):

@@ -10,7 +10,7 @@ bad arguments, which are raised before anything is sent.
     │   └── APITimeoutError         ... because it took longer than the timeout
     ├── APIStatusError              the server answered with an error status
     │   ├── BadRequestError             400
-    │   ├── AuthenticationError         401
+    │   ├── AuthenticationError         401, 403 UNAUTHORIZED
     │   ├── PermissionDeniedError       403
     │   ├── NotFoundError               404
     │   ├── ConflictError               409
@@ -21,13 +21,14 @@ bad arguments, which are raised before anything is sent.
         ├── JobFailedError              it finished without success (FAILED, EXPIRED, CANCELLED, DELETED...)
         ├── JobStalledError             it kept running without progress for too long
         └── WaitTimeoutError            it had not finished when the wait's time ran out
+            └── PendingTimeoutError         ... or had not started running when its pending time ran out
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 if TYPE_CHECKING:
     from .models import BatchInferenceJob
@@ -48,6 +49,7 @@ __all__ = [
     "JobFailedError",
     "JobStalledError",
     "NotFoundError",
+    "PendingTimeoutError",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
@@ -189,7 +191,8 @@ class APIStatusError(FwBatchError):
         message: the server's message, or a short description of a body that had none.
         details: the ``details`` list of the ``google.rpc.Status`` body, as received.
         reason: the ``reason`` of the first ``google.rpc.ErrorInfo`` in ``details``, if any.
-        request_id: the request id the server sent in a header, if any; quote it to Fireworks support.
+        request_id: the request id the server sent in a header or the error body, if any; quote it to Fireworks
+            support.
         retry_after: seconds the server asked to wait before retrying, if it said.
         url: the URL that was requested (it never contains the API key).
 
@@ -201,6 +204,9 @@ class APIStatusError(FwBatchError):
         ...     except fw.APIStatusError as error:
         ...         print(error.status, error.code, error.message, error.request_id)
     """
+
+    hint: ClassVar[str] = ""
+    """What the user can do about it, appended to the printed error."""
 
     def __init__(
         self,
@@ -225,6 +231,11 @@ class APIStatusError(FwBatchError):
         self.url = url
 
     def __str__(self) -> str:
+        return self.summary + self.hint
+
+    @property
+    def summary(self) -> str:
+        """The printed error without the :attr:`hint` (for a program that gives its own advice)."""
         head = f"HTTP {self.status}" + (f" {self.code}" if self.code else "")
         notes = [f"reason {self.reason}"] if self.reason else []
         if self.request_id:
@@ -247,7 +258,10 @@ class BadRequestError(APIStatusError):
 
 
 class AuthenticationError(APIStatusError):
-    """401: the API key is missing, wrong or revoked.
+    """401, or a 403 whose body says the key is invalid: the API key is missing, wrong or revoked.
+
+    Live Fireworks answers a bad key with 403 and ``"code": "UNAUTHORIZED"``; a 403 that does not say so is a
+    :class:`PermissionDeniedError`.
 
     Example:
         >>> import fwbatch_async as fw
@@ -260,6 +274,8 @@ class AuthenticationError(APIStatusError):
         ...         return True  # the key was accepted; the job just does not exist
         ...     return True
     """
+
+    hint: ClassVar[str] = "; check FIREWORKS_API_KEY (or the client's api_key=)"
 
 
 class PermissionDeniedError(APIStatusError):
@@ -420,6 +436,21 @@ class WaitTimeoutError(JobError):
     def __init__(self, message: str, *, job_id: str, job: BatchInferenceJob | None, timeout: float) -> None:
         super().__init__(message, job_id=job_id, job=job)
         self.timeout = timeout
+
+
+class PendingTimeoutError(WaitTimeoutError):
+    """The job had not started running when the wait's ``pending_timeout`` ran out; :attr:`job` is the last read.
+
+    Before RUNNING a job waits for validation, capacity and its deployment, which can take hours.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> async def run_or_give_up(client: fw.AsyncClient) -> None:
+        ...     try:
+        ...         await client.wait_for_job("my-job", pending_timeout=3600)
+        ...     except fw.PendingTimeoutError as error:
+        ...         print("no capacity within the hour:", error.job.waiting_on_capacity if error.job else "?")
+    """
 
 
 _STATUS_CLASSES: Final[Mapping[int, type[APIStatusError]]] = {

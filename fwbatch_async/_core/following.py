@@ -16,7 +16,9 @@ answer back: :meth:`~FollowMachine.on_page` (which returns the entries to hand o
   its delays (a server's ``Retry-After`` first), for as long as it takes; anything else ends the follow;
 - **the drain**: after :meth:`~FollowMachine.finish`, the follow ends at the first complete read that finds nothing
   new and began a lookback after the job ended, on the server's clock (its ``Date``) or, if that comes first, on
-  the follower's.
+  the follower's;
+- **a deleted job**: a 404 after the log was read ends the follow (with a notice): its job was deleted, and
+  nothing more can come.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import attrs
 
 from .actions import DONE, Action, Wait
 from .cursor import FollowCursor
-from .errors import ArgumentError, BadRequestError, FwBatchError, InvalidResponseError
+from .errors import ArgumentError, BadRequestError, FwBatchError, InvalidResponseError, NotFoundError
 from .follow import LogFollower
 from .models import LogEntry, LogPage
 from .polling import DEADLINE_SLACK, PollPolicy
@@ -148,6 +150,7 @@ class FollowMachine:
         elif start.last is None:
             self._follower = LogFollower(settings.window, self.stats, start=start.since_ns, floor=start.since_ns)
         self._done = False
+        self._pages = 0  # pages answered: a 404 after one means the job was deleted
         self._due = float("-inf")  # nothing may be sent before this time
         self._sent: Request | None = None  # the request out, not answered yet
         self._reading = False
@@ -246,6 +249,7 @@ class FollowMachine:
         """
         self._answered()
         self._failures = 0
+        self._pages += 1
         if server_time is not None:
             self._server_time = server_time if self._server_time is None else max(self._server_time, server_time)
         if self._follower is None:
@@ -273,11 +277,17 @@ class FollowMachine:
     def on_failure(self, error: FwBatchError, now: float) -> None:
         """The request out failed with ``error``: wait it out, restart the read, or end the follow.
 
+        A 404 after a page was read ends the follow: the job was deleted.
+
         Raises:
             FwBatchError: ``error`` itself, when retrying cannot fix it (or the server keeps rejecting tokens).
         """
         self._answered()
         self.stats.failures += 1
+        if isinstance(error, NotFoundError) and self._pages:
+            self._notices.append("the log is gone (404): its job was deleted; the follow ends")
+            self._done = True
+            return
         follower = self._follower
         if isinstance(error, BadRequestError) and follower is not None and self._reading and self._token is not None:
             self.stats.token_restarts += 1

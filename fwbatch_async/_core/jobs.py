@@ -2,7 +2,9 @@
 
 Pure: the caller reads the job, passes it in with the time (monotonic seconds), and does the waiting. A job is
 *stalled* when it is RUNNING and its progress counters have not moved for ``stall_after`` seconds of the watcher's
-clock, however fresh its state looks ("state alone lies"); the stall is reported once, and progress ends it.
+clock, however fresh its state looks ("state alone lies"); the stall is reported once, and progress ends it. A job
+that says it waits on capacity (``waitingOnCapacity``) is waiting, not stalled: the change is reported as
+:attr:`Change.CAPACITY`, and the stall clock starts again when it has capacity.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from .enums import JobState
 from .models import BatchInferenceJob, JobProgress
 from .polling import DEADLINE_SLACK, PollPolicy
 
-__all__ = ["WATCH_FIELDS", "WATCH_POLL", "Change", "JobUpdate", "JobWatcher", "failure_message"]
+__all__ = ["NEWER_WATCH_FIELDS", "WATCH_FIELDS", "WATCH_POLL", "Change", "JobUpdate", "JobWatcher", "failure_message"]
 
-WATCH_FIELDS: Final = ("name", "state", "status", "jobProgress", "updateTime")
+WATCH_FIELDS: Final = ("name", "state", "status", "jobProgress", "updateTime", "waitingOnCapacity")
 """The fields a watch reads (``readMask``): what changes, and what says why it ended."""
+NEWER_WATCH_FIELDS: Final = frozenset({"waitingOnCapacity"})
+"""Fields of :data:`WATCH_FIELDS` that only newer servers know: a watch whose read mask a server refuses reads
+again without them."""
 
 WATCH_POLL: Final = PollPolicy(min_interval=1.0, max_interval=10.0, backoff=1.5, jitter=0.1)
 """How often a job is read: 1 s after it changed, backing off by 1.5x to 10 s while nothing changes.
@@ -54,8 +59,11 @@ class Change(enum.Enum):
     """A progress counter changed."""
     STATUS = "status"
     """The status (code or message) changed."""
+    CAPACITY = "capacity"
+    """The job started or stopped waiting on capacity (:attr:`BatchInferenceJob.waiting_on_capacity`)."""
     STALLED = "stalled"
-    """The job has been RUNNING without progress for longer than the watch allows."""
+    """The job has been RUNNING without progress for longer than the watch allows (not while it waits on
+    capacity)."""
 
 
 @attrs.frozen
@@ -150,7 +158,9 @@ class JobWatcher:
             changes.add(Change.PROGRESS)
         if _status(job) != _status(previous):
             changes.add(Change.STATUS)
-        if changes & {Change.PROGRESS, Change.STATE}:
+        if job.waiting_on_capacity != previous.waiting_on_capacity:
+            changes.add(Change.CAPACITY)
+        if changes & {Change.PROGRESS, Change.STATE, Change.CAPACITY}:
             # A new state starts the stall clock again: RUNNING after PENDING has had no chance to progress yet.
             self._progress_at, self._stall_reported = now, False
         stalled_for = self._stalled_for(job, now)
@@ -162,17 +172,22 @@ class JobWatcher:
         return JobUpdate(job, previous, frozenset(changes), stalled_for)
 
     def _stalled_for(self, job: BatchInferenceJob, now: float) -> float | None:
-        if self._stall_after is None or self._stall_reported or job.state is not JobState.RUNNING:
+        stall_after = self._stall_after
+        if stall_after is None or not self._may_stall(job):
             return None
         idle = now - self._progress_at
-        return max(idle, self._stall_after) if idle >= self._stall_after - DEADLINE_SLACK else None
+        return max(idle, stall_after) if idle >= stall_after - DEADLINE_SLACK else None
 
     def next_check_within(self, now: float) -> float | None:
         """Seconds until a stall would be due, so a watch does not sleep past it; ``None`` if none can be."""
-        job = self._last
-        if self._stall_after is None or self._stall_reported or job is None or job.state is not JobState.RUNNING:
+        job, stall_after = self._last, self._stall_after
+        if stall_after is None or job is None or not self._may_stall(job):
             return None
-        return max(0.0, self._progress_at + self._stall_after - now)
+        return max(0.0, self._progress_at + stall_after - now)
+
+    def _may_stall(self, job: BatchInferenceJob) -> bool:
+        """Whether a stall can be due: none was reported, and the job runs with capacity."""
+        return not self._stall_reported and job.state is JobState.RUNNING and not job.waiting_on_capacity
 
 
 def failure_message(job: BatchInferenceJob) -> str:

@@ -12,20 +12,24 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from .enums import JobState, Precision
+from .enums import BatchJobState, JobState, Precision
 from .timestamps import Timestamp
 
 __all__ = [
     "BatchInferenceJob",
+    "BatchJob",
     "InferenceParameters",
     "JobListPage",
     "JobProgress",
+    "Lifecycle",
     "LogEntry",
     "LogPage",
+    "Placement",
     "Status",
 ]
 
 _JOB_COLLECTION = "batchInferenceJobs"
+_BATCH_JOB_COLLECTION = "batchJobs"
 
 
 def _extra() -> Any:
@@ -93,6 +97,41 @@ class JobProgress:
 
 
 @attrs.frozen
+class Lifecycle:
+    """When a job passed the milestones of its life; ``None`` for those it has not reached.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> fw.Lifecycle(validated_time=fw.Timestamp.parse("2026-12-01T10:00:00Z")).run_start_time is None
+        True
+    """
+
+    validated_time: Timestamp | None = None
+    """Its input dataset was validated."""
+    run_start_time: Timestamp | None = None
+    """It started running (after waiting for capacity and its deployment)."""
+    end_time: Timestamp | None = None
+    """It finished."""
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class Placement:
+    """Where a job may run.
+
+    Example:
+        >>> import fwbatch_async as fw
+        >>> fw.Placement(region="US_IOWA_1").regions
+        ()
+    """
+
+    region: str = ""
+    multi_region: str = ""
+    regions: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
 class BatchInferenceJob:
     """A batch inference job, with every field Fireworks documents and any it adds later (in ``extra``).
 
@@ -124,7 +163,31 @@ class BatchInferenceJob:
     """Sent by newer servers: the job waits for serving capacity."""
     max_job_duration: str = ""
     """Sent by newer servers: a ``google.protobuf.Duration`` in its JSON form, e.g. ``"86400s"``."""
+    lifecycle: Lifecycle | None = None
+    """Sent by newer servers: when the job was validated, started running and ended."""
+    placement: Placement | None = None
+    """Sent by newer servers: the regions the job may run in."""
+    system_prompt: str = ""
+    """Sent by newer servers: a system prompt added to every request."""
     extra: Mapping[str, Any] = _extra()
+
+    @property
+    def requests_done(self) -> tuple[int, int]:
+        """``(processed, total)`` requests, the total never below the processed count.
+
+        Live servers echo the declared dataset size as the total, and processing can exceed it.
+
+        Example:
+            >>> from fwbatch_async import JobProgress
+            >>> progress = JobProgress(total_input_requests=90, total_processed_requests=95)
+            >>> BatchInferenceJob(job_progress=progress).requests_done
+            (95, 95)
+        """
+        progress = self.job_progress
+        if progress is None:
+            return 0, 0
+        processed = progress.total_processed_requests
+        return processed, max(progress.total_input_requests, processed)
 
     @property
     def job_id(self) -> str:
@@ -141,6 +204,51 @@ class BatchInferenceJob:
         if len(parts) == 4 and parts[0] == "accounts" and parts[2] == _JOB_COLLECTION:  # noqa: PLR2004
             return parts[1], parts[3]
         return "", parts[-1]
+
+
+@attrs.frozen
+class BatchJob:
+    """The compute job on a cluster that runs a batch inference job's workers, and whose logs ``getLogs`` reads.
+
+    How a batch inference job maps to its batch job is not published; this client reads a batch inference job's
+    logs under the batch job of the same id.
+
+    Example:
+        >>> job = BatchJob(name="accounts/acme/clusters/c1/batchJobs/1234", state=BatchJobState.RUNNING, num_ranks=4)
+        >>> job.batch_job_id, job.account_id, job.cluster_id, job.state.is_finished
+        ('1234', 'acme', 'c1', False)
+    """
+
+    name: str = ""
+    """The resource name, ``accounts/{account}/clusters/{cluster}/batchJobs/{id}``."""
+    display_name: str = ""
+    create_time: Timestamp | None = None
+    state: BatchJobState = BatchJobState.UNSPECIFIED
+    status: str = ""
+    """A free-form status message."""
+    num_ranks: int = 0
+    """How many worker ranks the job runs (log entries carry a rank)."""
+    start_time: Timestamp | None = None
+    end_time: Timestamp | None = None
+    update_time: Timestamp | None = None
+    extra: Mapping[str, Any] = _extra()
+
+    @property
+    def batch_job_id(self) -> str:
+        """The id, the last segment of :attr:`name`."""
+        return self.name.rsplit("/", 1)[-1]
+
+    @property
+    def account_id(self) -> str:
+        """The account id inside :attr:`name` (empty if the server sent none)."""
+        parts = self.name.split("/")
+        return parts[1] if len(parts) > 1 and parts[0] == "accounts" else ""
+
+    @property
+    def cluster_id(self) -> str:
+        """The cluster id inside :attr:`name` (empty if the name has none)."""
+        parts = self.name.split("/")
+        return parts[3] if len(parts) == 6 and parts[2] == "clusters" else ""  # noqa: PLR2004
 
 
 class LogEntry(NamedTuple):

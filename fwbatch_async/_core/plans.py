@@ -14,6 +14,7 @@ import attrs
 from .cursor import message_digest
 from .errors import ArgumentError
 from .following import FollowMachine, FollowSettings, FollowStart, tail_page_size
+from .jobs import NEWER_WATCH_FIELDS
 from .listing import StateLister
 from .polling import PollPolicy
 from .requests import MAX_LOG_PAGE_SIZE, Request, check_read_mask, job_request
@@ -116,18 +117,26 @@ class WatchPlan:
         stall_after: float | None = None,
         raise_on_stall: bool = True,
         timeout: float | None = None,
+        pending_timeout: float | None = None,
         final_read: bool = False,
     ) -> WatchPlan:
         """A plan from a watch's arguments; ``retry`` is made patient.
 
         Raises:
-            ValueError: a read mask path is empty, or ``stall_after``/``timeout`` is not positive seconds.
+            ValueError: a read mask path is empty, or ``stall_after``/``timeout``/``pending_timeout`` is not
+                positive seconds.
         """
         check_seconds("stall_after", stall_after)
         check_seconds("timeout", timeout)
+        check_seconds("pending_timeout", pending_timeout)
         mask = check_read_mask(read_mask)
         settings = WatchSettings(
-            poll=poll, retry=retry.patient(), stall_after=stall_after, raise_on_stall=raise_on_stall, timeout=timeout
+            poll=poll,
+            retry=retry.patient(),
+            stall_after=stall_after,
+            raise_on_stall=raise_on_stall,
+            timeout=timeout,
+            pending_timeout=pending_timeout,
         )
         return cls(account_id=account_id, read_mask=mask, settings=settings, final_read=final_read)
 
@@ -149,5 +158,18 @@ class WatchPlan:
         """The watch machine for ``job_id`` (see :meth:`request` for what it raises)."""
         final = job_request(job_id, self.account_id) if self.final_read else None
         return WatchMachine(
-            job_id=job_id, request=self.request(job_id), settings=self.settings, random=random, final=final
+            job_id=job_id,
+            request=self.request(job_id),
+            settings=self.settings,
+            random=random,
+            final=final,
+            older=self._older_request(job_id),
         )
+
+    def _older_request(self, job_id: str) -> Request | None:
+        """The read without the fields only newer servers know, if the read mask names any."""
+        if self.read_mask is None:
+            return None
+        paths = self.read_mask.split(",")
+        kept = [path for path in paths if path not in NEWER_WATCH_FIELDS]
+        return job_request(job_id, self.account_id, read_mask=kept) if len(kept) < len(paths) else None

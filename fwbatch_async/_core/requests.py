@@ -24,6 +24,7 @@ __all__ = [
     "JobRef",
     "LogQuery",
     "Request",
+    "batch_job_request",
     "check_account_id",
     "check_page_size",
     "check_ranks",
@@ -63,10 +64,11 @@ class Request:
 
 @attrs.frozen
 class JobRef:
-    """A job addressed by account and id, both validated."""
+    """A job addressed by account and id, both validated, and the cluster a batch job's full name gave."""
 
     account_id: str
     job_id: str
+    cluster_id: str | None = None
 
 
 def _check_id(value: object, what: str) -> str:
@@ -92,6 +94,8 @@ def check_account_id(account_id: object) -> str:
 def resolve_job(job: object, account_id: str | None, *, what: str, collections: tuple[str, ...]) -> JobRef:
     """Accept a bare id (with the client's account) or a full resource name ``accounts/{a}/{collection}/{id}``.
 
+    A batch job's own name, ``accounts/{a}/clusters/{c}/batchJobs/{id}``, is accepted where batch jobs are.
+
     Args:
         job: the id or resource name the caller passed.
         account_id: the client's default account, used for bare ids.
@@ -100,10 +104,15 @@ def resolve_job(job: object, account_id: str | None, *, what: str, collections: 
     """
     if isinstance(job, str) and job.startswith("accounts/"):
         parts = job.split("/")
-        if len(parts) != 4 or parts[2] not in collections:  # noqa: PLR2004
-            shapes = " or ".join(f"accounts/{{account}}/{c}/{{id}}" for c in collections)
-            raise ArgumentError(f"{what} {job[:120]!r} is not a resource name of the form {shapes}")
-        return JobRef(_check_id(parts[1], f"account id in {what}"), _check_id(parts[3], what))
+        if len(parts) == 4 and parts[2] in collections:  # noqa: PLR2004
+            return JobRef(_check_id(parts[1], f"account id in {what}"), _check_id(parts[3], what))
+        if len(parts) == 6 and parts[2] == "clusters" and parts[4] == _BATCH_JOBS in collections:  # noqa: PLR2004
+            account, cluster = _check_id(parts[1], f"account id in {what}"), _check_id(parts[3], f"cluster in {what}")
+            return JobRef(account, _check_id(parts[5], what), cluster)
+        shapes = [f"accounts/{{account}}/{c}/{{id}}" for c in collections]
+        if _BATCH_JOBS in collections:
+            shapes.append(f"accounts/{{account}}/clusters/{{cluster}}/{_BATCH_JOBS}/{{id}}")
+        raise ArgumentError(f"{what} {job[:120]!r} is not a resource name of the form {' or '.join(shapes)}")
     job_id = _check_id(job, what)
     if account_id is None:
         raise ArgumentError(
@@ -178,6 +187,21 @@ def job_request(job: str, account_id: str | None, *, read_mask: str | Iterable[s
     """``GET /v1/accounts/{a}/batchInferenceJobs/{id}``."""
     ref = resolve_job(job, account_id, what="job_id", collections=(_JOBS,))
     return Request("getBatchInferenceJob", _job_path(ref, _JOBS), _encode(_read_mask(read_mask)))
+
+
+def batch_job_request(
+    batch_job: str, account_id: str | None, *, read_mask: str | Iterable[str] | None = None
+) -> Request:
+    """``GET /v1/accounts/{a}/batchJobs/{id}``, or the batch job's own name when given with its cluster.
+
+    A batch inference job's name is accepted for the batch job of the same id.
+    """
+    ref = resolve_job(batch_job, account_id, what="batch_job_id", collections=(_BATCH_JOBS, _JOBS))
+    path = _job_path(ref, _BATCH_JOBS)
+    if ref.cluster_id is not None:
+        cluster = f"/v1/accounts/{_segment(ref.account_id)}/clusters/{_segment(ref.cluster_id)}"
+        path = f"{cluster}/{_BATCH_JOBS}/{_segment(ref.job_id)}"
+    return Request("getBatchJob", path, _encode(_read_mask(read_mask)))
 
 
 @attrs.frozen
@@ -294,7 +318,11 @@ def log_query(
     start_from_head: bool = False,
     read_mask: str | Iterable[str] | None = None,
 ) -> LogQuery:
-    """A validated getLogs query; a batch inference job's name is accepted for the batch job (same id)."""
+    """A validated getLogs query; a batch inference job's name is accepted for the batch job (same id).
+
+    A batch job's own name (with its cluster) reads the documented path, ``accounts/{a}/batchJobs/{id}:getLogs``:
+    the one getLogs is published under.
+    """
     ref = resolve_job(batch_job, account_id, what="batch_job_id", collections=(_BATCH_JOBS, _JOBS))
     selecting = _ranks(ranks)
     if filter is not None:

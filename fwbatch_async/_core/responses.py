@@ -1,7 +1,8 @@
 """Response interpretation: status, headers and body in; a model or a typed error out.
 
 Error bodies come as ``google.rpc.Status`` (numeric code), wrapped in ``{"error": ...}``, Google-style with a
-``status`` name, or not as JSON at all (an HTML page from a gateway); each becomes the right
+``status`` name, OpenAI-style (``{"error": {"code": "UNAUTHORIZED", ...}, "request_id": ...}``), as a bare string
+(``{"error": "Too Many Requests"}``), or not as JSON at all (an HTML page from a gateway); each becomes the right
 :class:`~fwbatch_async._core.errors.APIStatusError` subclass with as much of the server's explanation as it gave.
 """
 
@@ -17,7 +18,13 @@ import attrs
 import orjson
 
 from .convert import converter, describe_error
-from .errors import GRPC_CODE_NAMES, APIStatusError, InvalidResponseError, status_error_class
+from .errors import (
+    GRPC_CODE_NAMES,
+    APIStatusError,
+    AuthenticationError,
+    InvalidResponseError,
+    status_error_class,
+)
 from .requests import Request
 from .retry import retry_after_seconds
 
@@ -29,6 +36,11 @@ _REQUEST_ID_HEADERS: Final = ("x-request-id", "x-fireworks-request-id", "request
 _ERROR_INFO_TYPE: Final = "type.googleapis.com/google.rpc.ErrorInfo"
 _HTML_TITLE: Final = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _SNIPPET_LENGTH: Final = 200
+_INVALID_KEY: Final = re.compile(
+    r"\b(invalid|unknown|wrong|bad|revoked|expired)\b[\w ]{0,12}\bkey\b"
+    r"|\bkey\b[\w ]{0,12}\b(invalid|revoked|expired)\b",
+    re.IGNORECASE,
+)
 
 
 @attrs.frozen
@@ -52,16 +64,31 @@ def _snippet(body: bytes) -> str:
     return text or "(empty body)"
 
 
-def _error_parts(body: bytes) -> tuple[str | None, str | None, list[Mapping[str, Any]]]:
-    """Code name, message and details from a ``google.rpc.Status`` body (plain or wrapped), if it is one."""
+@attrs.frozen
+class _ErrorBody:
+    """What an error body said, in whichever of the shapes it came."""
+
+    code: str | None = None
+    message: str | None = None
+    details: list[Mapping[str, Any]] = attrs.Factory(list)
+    request_id: str | None = None
+
+
+def _error_body(body: bytes) -> _ErrorBody:
+    """Code name, message, details and request id from an error body, if it is JSON of a known shape."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return None, None, []
-    if isinstance(data, dict) and isinstance(data.get("error"), dict):
-        data = data["error"]
+        return _ErrorBody()
     if not isinstance(data, dict):
-        return None, None, []
+        return _ErrorBody()
+    request_id = data.get("request_id")  # the OpenAI-style body of a refused key carries it beside "error"
+    request_id = request_id if isinstance(request_id, str) and request_id else None
+    error = data.get("error")
+    if isinstance(error, str):  # some 429s: {"error": "Too Many Requests"}
+        return _ErrorBody(message=error or None, request_id=request_id)
+    if isinstance(error, dict):
+        data = error
     code = data.get("code")
     status_name = data.get("status")
     if isinstance(status_name, str) and status_name:
@@ -75,7 +102,16 @@ def _error_parts(body: bytes) -> tuple[str | None, str | None, list[Mapping[str,
     detail_list: list[Mapping[str, Any]] = (
         [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
     )
-    return name, message if isinstance(message, str) else None, detail_list
+    return _ErrorBody(name, message if isinstance(message, str) else None, detail_list, request_id)
+
+
+def _refused_key(status: int, parts: _ErrorBody) -> bool:
+    """Whether a 403 says the key itself is invalid (live Fireworks answers a bad key so), not that it lacks access."""
+    if status != 403:  # noqa: PLR2004
+        return False
+    if parts.code in {"UNAUTHORIZED", "UNAUTHENTICATED"}:
+        return True
+    return bool(parts.message) and _INVALID_KEY.search(parts.message or "") is not None
 
 
 def _reason(details: list[Mapping[str, Any]]) -> str | None:
@@ -95,16 +131,18 @@ def _header(headers: Mapping[str, str], names: tuple[str, ...]) -> str | None:
 
 def error_from_response(response: RawResponse, *, now: float) -> APIStatusError:
     """The typed error for a non-2xx response; ``now`` (Unix seconds) resolves an HTTP-date ``Retry-After``."""
-    code, message, details = _error_parts(response.body)
+    parts = _error_body(response.body)
+    message = parts.message
     if message is None:
-        message = _snippet(response.body) if code is None else "(no message)"
-    return status_error_class(response.status)(
+        message = _snippet(response.body) if parts.code is None else "(no message)"
+    error_class = AuthenticationError if _refused_key(response.status, parts) else status_error_class(response.status)
+    return error_class(
         message,
         status=response.status,
-        code=code,
-        details=details,
-        reason=_reason(details),
-        request_id=_header(response.headers, _REQUEST_ID_HEADERS),
+        code=parts.code,
+        details=parts.details,
+        reason=_reason(parts.details),
+        request_id=_header(response.headers, _REQUEST_ID_HEADERS) or parts.request_id,
         retry_after=retry_after_seconds(response.headers, now=now),
         url=response.url,
     )

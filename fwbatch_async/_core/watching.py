@@ -12,7 +12,11 @@ A driver asks :meth:`WatchMachine.next_request` what to do at a time, sends the 
 - **failures**: anything the retry policy can fix is waited out with its delays (a server's ``Retry-After``
   first); anything else ends the watch;
 - **the deadline** of a wait: :class:`~fwbatch_async.WaitTimeoutError` once ``timeout`` seconds have passed since the
-  first request, whatever the server does meanwhile; no wait it asks for goes past it.
+  first request, whatever the server does meanwhile; no wait it asks for goes past it. ``pending_timeout`` bounds
+  the time before the job runs the same way (:class:`~fwbatch_async.PendingTimeoutError`);
+- **a server that refuses the newer fields** of the read mask (400 on the first read) is read without them;
+- **a job that disappears**: a 404 after the job was read (it was deleted) ends the watch as if the job had been
+  read ``DELETED``, with the server's message as its status: an end, not an error.
 """
 
 from __future__ import annotations
@@ -24,9 +28,16 @@ import attrs
 
 from .actions import DONE, Action, Wait
 from .enums import JobState
-from .errors import FwBatchError, JobStalledError, WaitTimeoutError
+from .errors import (
+    BadRequestError,
+    FwBatchError,
+    JobStalledError,
+    NotFoundError,
+    PendingTimeoutError,
+    WaitTimeoutError,
+)
 from .jobs import Change, JobUpdate, JobWatcher
-from .models import BatchInferenceJob
+from .models import BatchInferenceJob, Status
 from .polling import DEADLINE_SLACK, PollPolicy
 from .requests import Request
 from .retry import RetryPolicy
@@ -59,6 +70,9 @@ class WatchSettings:
     raise_on_stall: bool = True
     timeout: float | None = None
     """Seconds after the first request at which the watch raises :class:`WaitTimeoutError` (a wait's timeout)."""
+    pending_timeout: float | None = None
+    """Seconds after the first request by which the job must have left the waiting states (VALIDATING, PENDING,
+    CREATING), or the watch raises :class:`PendingTimeoutError`."""
 
 
 class WatchMachine:
@@ -70,6 +84,8 @@ class WatchMachine:
         settings: poll schedule, stall, timeout and retry policy.
         random: uniform numbers in [0, 1) for jitter.
         final: a read of the whole job, made once after it finished (a wait returns it), or ``None``.
+        older: the read without the fields only newer servers know, made instead if the server refuses
+            ``request`` (400) before it answered it once; ``None`` if there is no such difference.
     """
 
     def __init__(
@@ -80,9 +96,11 @@ class WatchMachine:
         settings: WatchSettings,
         random: Callable[[], float],
         final: Request | None = None,
+        older: Request | None = None,
     ) -> None:
         self._job_id = job_id
         self._request = request
+        self._older = older
         self._final = final
         self._settings = settings
         self._random = random
@@ -90,6 +108,7 @@ class WatchMachine:
         self._schedule = settings.poll.schedule()
         self._waiting_schedule = WAITING_POLL.schedule()
         self._deadline: float | None = None
+        self._pending_deadline: float | None = None  # until the job is seen past the waiting states
         self._started = False
         self._due = float("-inf")
         self._sent: Request | None = None
@@ -115,7 +134,8 @@ class WatchMachine:
             return None
         if self._expired:
             return now  # the next step raises the timeout
-        return self._due if self._deadline is None else min(self._due, self._deadline)
+        deadline = self.deadline
+        return self._due if deadline is None else min(self._due, deadline)
 
     @property
     def times_out(self) -> bool:
@@ -125,7 +145,9 @@ class WatchMachine:
     @property
     def deadline(self) -> float | None:
         """The monotonic time at which a wait times out, once the first request was made."""
-        return self._deadline
+        if self._pending_deadline is None:
+            return self._deadline
+        return self._pending_deadline if self._deadline is None else min(self._deadline, self._pending_deadline)
 
     def next_request(self, now: float) -> Action:
         """What to do at ``now``: send a request, wait until a time, or nothing more.
@@ -139,11 +161,12 @@ class WatchMachine:
         if self._done:
             return DONE
         self.start(now)
-        expired = self._expired or (self._deadline is not None and now >= self._deadline - DEADLINE_SLACK)
+        deadline = self.deadline
+        expired = self._expired or (deadline is not None and now >= deadline - DEADLINE_SLACK)
         if expired and not self._finished:
-            raise self._timed_out()
+            raise self._timed_out(now)
         if now < self._due - DEADLINE_SLACK:
-            return Wait(self._due if self._deadline is None else min(self._due, self._deadline))
+            return Wait(self._due if deadline is None else min(self._due, deadline))
         self._sent = self._final if self._finished and self._final is not None else self._request
         return self._sent
 
@@ -153,13 +176,16 @@ class WatchMachine:
             self._started = True
             if self._settings.timeout is not None:
                 self._deadline = now + self._settings.timeout
+            if self._settings.pending_timeout is not None:
+                self._pending_deadline = now + self._settings.pending_timeout
 
     def expire(self, now: float) -> WaitTimeoutError | None:
         """The timeout's error, and the end of the watch, if its deadline has passed with no request of it out."""
-        if self._sent is not None or self._done or self._deadline is None or now < self._deadline - DEADLINE_SLACK:
+        deadline = self.deadline
+        if self._sent is not None or self._done or deadline is None or now < deadline - DEADLINE_SLACK:
             return None
         self._done = True
-        return self._timed_out()
+        return self._timed_out(now)
 
     def on_job(self, job: BatchInferenceJob, now: float, server_time: int | None = None) -> JobUpdate | None:
         """The answer to the request out: the update to report, or ``None`` when nothing changed.
@@ -189,6 +215,8 @@ class WatchMachine:
 
     def _observe(self, job: BatchInferenceJob, now: float, server_time: int | None) -> JobUpdate | None:
         self.last = job
+        if job.state not in WAITING_STATES and job.state is not JobState.UNSPECIFIED:
+            self._pending_deadline = None
         if self._finished:  # the full read after the end
             self._done = True
             return None
@@ -214,32 +242,65 @@ class WatchMachine:
         self._due = now + delay
         return update
 
-    def on_failure(self, error: FwBatchError, now: float) -> None:
-        """The request out failed with ``error``: wait it out, or end the watch.
+    def on_failure(self, error: FwBatchError, now: float) -> JobUpdate | None:
+        """The request out failed with ``error``: wait it out, or end the watch; the update a 404 makes.
+
+        A 404 after the job was read means it was deleted: the update shows it ``DELETED`` and the watch ends.
 
         Raises:
             FwBatchError: ``error`` itself, when retrying cannot fix it.
         """
+        refused = self._sent is self._request and isinstance(error, BadRequestError)
         self._answered()
+        last = self.last
+        if refused and self._older is not None and last is None:
+            self._request, self._older = self._older, None  # a server that does not know the newer fields
+            self._due = now
+            return None
+        if isinstance(error, NotFoundError) and last is not None:
+            if self._finished:  # deleted between its end and the full read: the end as seen is the answer
+                self._done = True
+                return None
+            return self._observe(self._gone(last, error), now, None)
         self._failures += 1
         delay = self._settings.retry.delay_after(error, attempt=self._failures, elapsed=0.0, random=self._random())
         if delay is None:
             raise error
         self._due = now + delay
+        return None
+
+    @staticmethod
+    def _gone(last: BatchInferenceJob, error: NotFoundError) -> BatchInferenceJob:
+        """The job as a read would show it once deleted: DELETED, with the 404's message as its status."""
+        return attrs.evolve(last, state=JobState.DELETED, status=Status(code="NOT_FOUND", message=error.message))
 
     def deadline_passed(self) -> None:
         """The driver gave up the request out because the deadline came first: the next step raises the timeout."""
         self._answered()
         self._expired = True
 
+    def _expired_overall(self, now: float) -> bool:
+        return self._deadline is not None and now >= self._deadline - DEADLINE_SLACK
+
     def _answered(self) -> None:
         if self._sent is None:
             raise RuntimeError("no request is out")
         self._sent = None
 
-    def _timed_out(self) -> WaitTimeoutError:
-        timeout = self._settings.timeout or 0.0
+    def _timed_out(self, now: float) -> WaitTimeoutError:
         seen = self.last.state.short_name if self.last is not None else "never read"
+        pending = self._pending_deadline
+        if pending is not None and now >= pending - DEADLINE_SLACK and not self._expired_overall(now):
+            waiting = self.last is not None and self.last.waiting_on_capacity
+            timeout = self._settings.pending_timeout or 0.0
+            return PendingTimeoutError(
+                f"job {self._job_id} has not started running after {timeout:g}s (last seen {seen}"
+                + (", waiting on capacity)" if waiting else ")"),
+                job_id=self._job_id,
+                job=self.last,
+                timeout=timeout,
+            )
+        timeout = self._settings.timeout or 0.0
         return WaitTimeoutError(
             f"job {self._job_id} has not finished after {timeout:g}s (last seen {seen})",
             job_id=self._job_id,

@@ -9,7 +9,7 @@ from rich.text import Text
 
 import fwbatch_async as fw
 
-from .jobtable import progress_text, styled_state
+from .jobtable import failure_reason, format_duration, format_expiry, progress_text, state_text, styled_state
 
 __all__ = ["JobBoard", "describe_end", "describe_update"]
 
@@ -27,9 +27,11 @@ def describe_update(update: fw.JobUpdate) -> str:
         'j RUNNING 400/1,000 (40%) failed 0'
     """
     progress = update.job.job_progress
-    text = f"{update.job_id} {update.state.short_name}"
-    if progress is not None and progress.total_input_requests:
+    text = f"{update.job_id} {state_text(update.job)}"
+    if progress is not None and progress_text(progress) != "-":
         text += f" {progress_text(progress)} ({progress.percent}%) failed {progress.failed_requests:,}"
+    if fw.Change.FIRST in update.changes and format_expiry(update.job) != "-":
+        text += f" (expiry {format_expiry(update.job)})"
     if fw.Change.STALLED in update.changes and update.stalled_for is not None:
         text += f" (no progress for {update.stalled_for:.0f}s)"
     return text
@@ -39,10 +41,21 @@ def describe_end(end: fw.JobEnded) -> str:
     """One line for how a job ended."""
     if end.error is not None:
         return f"{end.job_id} error: {end.error}"
-    state = end.job.state.short_name if end.job is not None else "?"
-    status = end.job.status if end.job is not None else None
-    reason = f": {status.message}" if status is not None and status.message and not end.succeeded else ""
-    return f"{end.job_id} ended {state}{reason}"
+    job = end.job
+    if job is None:
+        return f"{end.job_id} ended ?"
+    if end.succeeded:
+        return f"{end.job_id} ended {job.state.short_name}{_ran_for(job)}"
+    return f"{end.job_id} ended {failure_reason(job)}"
+
+
+def _ran_for(job: fw.BatchInferenceJob) -> str:
+    """`` after running 1h2m`` from the job's lifecycle, when the server sent it."""
+    lifecycle = job.lifecycle
+    if lifecycle is None or lifecycle.run_start_time is None or lifecycle.end_time is None:
+        return ""
+    seconds = max(0, (lifecycle.end_time.ns - lifecycle.run_start_time.ns) // 1_000_000_000)
+    return f" after running {format_duration(seconds)}"
 
 
 class _RateColumn(ProgressColumn):
@@ -84,14 +97,16 @@ class JobBoard:
         """Show a job as it is now."""
         task = self._tasks[update.job_id] if update.job_id in self._tasks else self._add(update.job_id)
         progress = update.job.job_progress
-        total = progress.total_input_requests if progress is not None and progress.total_input_requests else None
+        processed = progress.total_processed_requests if progress is not None else 0
+        declared = progress.total_input_requests if progress is not None else 0
+        total = max(declared, processed) or None
         if update.state.is_active and total is not None:
             self.progress.start_task(task)
         failed = progress.failed_requests if progress is not None else 0
         self.progress.update(
             task,
             total=total,
-            completed=progress.total_processed_requests if progress is not None else 0,
+            completed=processed,
             state=styled_state(update.job),
             counts=progress_text(progress),
             failed=f"{failed:,} failed" if failed else "",

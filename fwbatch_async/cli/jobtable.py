@@ -13,7 +13,19 @@ from rich.table import Table
 
 import fwbatch_async as fw
 
-__all__ = ["console_for", "format_age", "job_table", "jobs_json", "progress_text", "styled_state"]
+__all__ = [
+    "console_for",
+    "failure_lines",
+    "failure_reason",
+    "format_age",
+    "format_duration",
+    "format_expiry",
+    "job_table",
+    "jobs_json",
+    "progress_text",
+    "state_text",
+    "styled_state",
+]
 
 _STATE_STYLES: Final = {
     fw.StateCategory.SUCCESS: "green",
@@ -33,17 +45,8 @@ def console_for(stream: TextIO, *, colour: bool) -> Console:
     return Console(file=stream, no_color=True, width=_PIPE_WIDTH, highlight=False, force_terminal=False)
 
 
-def format_age(job: fw.BatchInferenceJob, now: float | None = None) -> str:
-    """How long ago a job was created, as ``45s``, ``12m``, ``3h5m`` or ``2d4h``.
-
-    Example:
-        >>> job = fw.BatchInferenceJob(create_time=fw.Timestamp.parse("2026-11-22T04:00:00Z"))
-        >>> format_age(job, now=job.create_time.ns / 1e9 + 3 * 3600 + 300)
-        '3h5m'
-    """
-    if job.create_time is None:
-        return "-"
-    seconds = max(0, int((time.time() if now is None else now) - job.create_time.ns / 1e9))
+def format_duration(seconds: int) -> str:
+    """``45s``, ``12m``, ``3h5m`` or ``2d4h``."""
     minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
     if days:
         return f"{days}d{hours % 24}h"
@@ -54,24 +57,88 @@ def format_age(job: fw.BatchInferenceJob, now: float | None = None) -> str:
     return f"{seconds}s"
 
 
-def progress_text(progress: fw.JobProgress | None) -> str:
-    """``processed/total`` with thousands separators, ``-`` before the job reports any."""
-    if progress is None or not progress.total_input_requests:
+def format_age(job: fw.BatchInferenceJob, now: float | None = None) -> str:
+    """How long ago a job was created, as ``45s``, ``12m``, ``3h5m`` or ``2d4h``.
+
+    Example:
+        >>> job = fw.BatchInferenceJob(create_time=fw.Timestamp.parse("2026-11-22T04:00:00Z"))
+        >>> format_age(job, now=job.create_time.ns / 1e9 + 3 * 3600 + 300)
+        '3h5m'
+    """
+    if job.create_time is None:
         return "-"
-    return f"{progress.total_processed_requests:,}/{progress.total_input_requests:,}"
+    return format_duration(max(0, int((time.time() if now is None else now) - job.create_time.ns / 1e9)))
+
+
+def format_expiry(job: fw.BatchInferenceJob, now: float | None = None) -> str:
+    """How long an unfinished job has before it expires (``in 23h5m``, ``past due``), ``-`` if it cannot.
+
+    Example:
+        >>> expire_time = fw.Timestamp.parse("2026-11-23T04:00:00Z")
+        >>> job = fw.BatchInferenceJob(state=fw.JobState.PENDING, expire_time=expire_time)
+        >>> format_expiry(job, now=expire_time.ns / 1e9 - 5 * 3600)
+        'in 5h0m'
+    """
+    if job.expire_time is None or job.state.is_finished:
+        return "-"
+    left = int(job.expire_time.ns / 1e9 - (time.time() if now is None else now))
+    return f"in {format_duration(left)}" if left > 0 else "past due"
+
+
+def progress_text(progress: fw.JobProgress | None) -> str:
+    """``processed/total`` with thousands separators, ``-`` before the job reports any.
+
+    The total is never below the processed count: live servers echo the declared dataset size, which processing can
+    pass.
+    """
+    if progress is None:
+        return "-"
+    processed = progress.total_processed_requests
+    total = max(progress.total_input_requests, processed)
+    return f"{processed:,}/{total:,}" if total else "-"
+
+
+def state_text(job: fw.BatchInferenceJob) -> str:
+    """The job's state, and that it waits on capacity when it says so.
+
+    Example:
+        >>> state_text(fw.BatchInferenceJob(state=fw.JobState.PENDING, waiting_on_capacity=True))
+        'PENDING, waiting on capacity'
+    """
+    name = job.state.short_name
+    return f"{name}, waiting on capacity" if job.waiting_on_capacity else name
 
 
 def styled_state(job: fw.BatchInferenceJob) -> str:
     """The job's state in rich markup: green for success, red for failure, cyan while it runs."""
     style = _STATE_STYLES.get(job.state.category, "cyan" if job.state.is_active else "")
-    name = job.state.short_name
+    name = state_text(job)
     return f"[{style}]{name}[/]" if style else name
 
 
+def failure_reason(job: fw.BatchInferenceJob) -> str:
+    """The state, status code and the server's message of a job that did not succeed.
+
+    Example:
+        >>> status = fw.Status("INVALID_ARGUMENT", "bad row 7")
+        >>> failure_reason(fw.BatchInferenceJob(state=fw.JobState.FAILED, status=status))
+        'FAILED (INVALID_ARGUMENT): bad row 7'
+    """
+    status = job.status
+    code = f" ({status.code})" if status is not None and status.code not in {"", "OK"} else ""
+    reason = status.message if status is not None and status.message else "no reason given"
+    return f"{job.state.short_name}{code}: {reason}"
+
+
+def failure_lines(jobs: Sequence[fw.BatchInferenceJob]) -> list[str]:
+    """Why each job that finished without success did, one line each."""
+    return [f"{job.job_id} {failure_reason(job)}" for job in jobs if job.state.is_finished and not job.state.is_success]
+
+
 def job_table(jobs: Sequence[fw.BatchInferenceJob]) -> Table:
-    """One row a job: state, progress, failures, percent, tokens, model and age."""
+    """One row a job: state, progress, failures, percent, tokens, model, age and time left before it expires."""
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("JOB", "STATE", "PROCESSED", "FAILED", "%", "TOKENS IN/OUT", "MODEL", "AGE"):
+    for column in ("JOB", "STATE", "PROCESSED", "FAILED", "%", "TOKENS IN/OUT", "MODEL", "AGE", "EXPIRES"):
         numeric = column in {"PROCESSED", "FAILED", "%", "TOKENS IN/OUT"}
         table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
     for job in jobs:
@@ -85,6 +152,7 @@ def job_table(jobs: Sequence[fw.BatchInferenceJob]) -> Table:
             f"{progress.input_tokens:,}/{progress.output_tokens:,}" if progress else "-",
             job.model.rsplit("/", 1)[-1] or "-",
             format_age(job),
+            format_expiry(job),
         )
     return table
 

@@ -13,6 +13,7 @@ import attrs
 import fwbatch_async as fw
 
 from .context import Settings, check_access
+from .jobtable import failure_reason
 from .lines import LineWriter
 from .outcome import ExitCode, describe, job_outcome
 
@@ -55,9 +56,7 @@ def report_end(end: fw.JobEnded) -> None:
     if end.error is not None:
         sys.stderr.write(f"fwbatch: error: {end.job_id}: {describe(end.error)}\n")
     elif end.job is not None and not end.succeeded:
-        status = end.job.status
-        reason = f": {status.message}" if status is not None and status.message else ""
-        sys.stderr.write(f"fwbatch: job {end.job_id} {end.job.state.short_name}{reason}\n")
+        sys.stderr.write(f"fwbatch: job {end.job_id} {failure_reason(end.job)}\n")
 
 
 async def show_logs(

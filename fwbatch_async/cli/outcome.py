@@ -51,7 +51,7 @@ def job_outcome(ends: Iterable[fw.JobEnded]) -> ExitCode:
 def describe(error: fw.FwBatchError) -> str:
     """The error's one line, with where to look when it is about the key or the address."""
     if isinstance(error, fw.AuthenticationError):
-        return f"{error} (check --api-key or FIREWORKS_API_KEY)"
+        return f"{error.summary} (check --api-key or FIREWORKS_API_KEY)"
     if isinstance(error, fw.APIConnectionError):
         return f"{error} (check --base-url or FIREWORKS_BASE_URL)"
     return str(error)

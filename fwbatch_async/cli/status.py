@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import fwbatch_async as fw
 
 from .context import Settings
-from .jobtable import console_for, job_table, jobs_json
+from .jobtable import console_for, failure_lines, job_table, jobs_json
 from .lines import use_colour
 from .outcome import ExitCode, describe
 
@@ -31,5 +31,8 @@ async def show_status(settings: Settings, job_ids: Sequence[str], *, as_json: bo
     if as_json:
         jobs_json(jobs)
     elif jobs:
-        console_for(sys.stdout, colour=use_colour(sys.stdout)).print(job_table(jobs))
+        console = console_for(sys.stdout, colour=use_colour(sys.stdout))
+        console.print(job_table(jobs))
+        for line in failure_lines(jobs):  # why a job failed matters more than any column
+            console.print(line, markup=False, style="red")
     return ExitCode.OK if len(jobs) == len(job_ids) else ExitCode.API

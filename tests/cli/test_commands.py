@@ -44,10 +44,12 @@ async def test_status_json_is_each_job_as_the_emulator_serves_it(
 async def test_status_table_shows_state_and_progress(fwbatch: Fwbatch) -> None:
     result = await fwbatch.run("status", "done-job", "failed-job")
     assert result.code == 0
-    header, done, failed = result.out.splitlines()
+    header, done, failed, why = result.out.splitlines()
     assert header.split()[:4] == ["JOB", "STATE", "PROCESSED", "FAILED"]
+    assert header.split()[-2:] == ["AGE", "EXPIRES"]
     assert done.split()[:3] == ["done-job", "COMPLETED", "400/400"]
     assert failed.split()[:2] == ["failed-job", "FAILED"]
+    assert why == "failed-job FAILED (INTERNAL): rank 1 ran out of memory"  # the reason, under the table
     assert "\x1b[" not in result.out  # no colour in a pipe
 
 
@@ -108,7 +110,7 @@ async def test_follow_of_a_finished_job_prints_it_all_and_exits_with_its_outcome
 
     failed = await fwbatch.run("logs", "-f", "failed-job", "--lookback", "0.2")
     assert failed.code == 1
-    assert failed.err == "fwbatch: job failed-job FAILED: rank 1 ran out of memory\n"
+    assert failed.err == "fwbatch: job failed-job FAILED (INTERNAL): rank 1 ran out of memory\n"
 
 
 async def test_following_a_running_job_delivers_every_line_once_and_exits_when_it_completes(
@@ -135,7 +137,7 @@ async def test_watch_without_a_terminal_prints_a_line_per_job_and_mirrors_outcom
 
     mixed = await fwbatch.run("watch", "done-job", "failed-job")
     assert mixed.code == 1
-    assert "failed-job ended FAILED: rank 1 ran out of memory" in mixed.out.splitlines()
+    assert "failed-job ended FAILED (INTERNAL): rank 1 ran out of memory" in mixed.out.splitlines()
 
     unknown = await fwbatch.run("watch", "done-job", "nope")
     assert unknown.code == 3
@@ -166,7 +168,7 @@ async def test_follow_text_prefixes_lines_with_job_and_rank_and_reports_states_o
         for _, rank, message in sorted(held(fwbatch_emulator, job).elements())[-3:]:
             assert f"[{job}/{rank}] {message}\n" in result.out  # a multi-line message stays whole
     assert sum(line.startswith(("[done-job/", "[failed-job/")) for line in result.out.splitlines()) == 6
-    assert "fwbatch: failed-job ended FAILED: rank 1 ran out of memory" in result.err.splitlines()
+    assert "fwbatch: failed-job ended FAILED (INTERNAL): rank 1 ran out of memory" in result.err.splitlines()
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 
 import fwbatch_async as fw
+from fwbatch_async.cli.board import describe_end, describe_update
+from fwbatch_async.cli.jobtable import format_expiry, progress_text
 from fwbatch_async.cli.lines import LineWriter, use_colour
 from fwbatch_async.cli.outcome import ExitCode, job_outcome, run
 from fwbatch_async.cli.timespec import parse_since
@@ -113,3 +115,40 @@ def test_only_argument_errors_are_usage_errors_and_a_bug_says_so(capsys: pytest.
     err = capsys.readouterr().err
     assert err.startswith("fwbatch: error: internal error, please report it: ValueError: a library bug")
     assert err.count("\n") == 1
+
+
+# --- issue 16: what live jobs show ----------------------------------------------------------------------------------
+
+LIVE_NAME = "accounts/a/batchInferenceJobs/j"
+
+
+def test_a_job_waiting_on_capacity_says_so_with_its_time_to_expiry() -> None:
+    expire_time = fw.Timestamp.parse("2100-01-01T00:00:00Z")
+    job = fw.BatchInferenceJob(
+        name=LIVE_NAME, state=fw.JobState.PENDING, waiting_on_capacity=True, expire_time=expire_time
+    )
+    assert format_expiry(job, now=expire_time.ns / 1e9 - 3 * 3600 - 120) == "in 3h2m"
+    update = fw.JobUpdate(job, None, frozenset({fw.Change.FIRST}))
+    assert describe_update(update).startswith("j PENDING, waiting on capacity (expiry in ")
+    assert format_expiry(job, now=expire_time.ns / 1e9 + 1) == "past due"
+
+
+def test_progress_never_shows_more_processed_than_its_total() -> None:
+    progress = fw.JobProgress(total_input_requests=100, total_processed_requests=104)
+    assert progress_text(progress) == "104/104"
+    assert progress_text(fw.JobProgress()) == "-"
+
+
+def test_a_successful_end_says_how_long_the_job_ran() -> None:
+    lifecycle = fw.Lifecycle(
+        run_start_time=fw.Timestamp.parse("2026-12-01T10:00:00Z"), end_time=fw.Timestamp.parse("2026-12-01T11:02:30Z")
+    )
+    job = fw.BatchInferenceJob(name=LIVE_NAME, state=fw.JobState.COMPLETED, lifecycle=lifecycle)
+    assert describe_end(fw.JobEnded("j", job, None)) == "j ended COMPLETED after running 1h2m"
+
+
+def test_a_deleted_job_ends_with_the_servers_reason() -> None:
+    job = fw.BatchInferenceJob(
+        name=LIVE_NAME, state=fw.JobState.DELETED, status=fw.Status("NOT_FOUND", "resource not found")
+    )
+    assert describe_end(fw.JobEnded("j", job, None)) == "j ended DELETED (NOT_FOUND): resource not found"

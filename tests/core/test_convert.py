@@ -12,12 +12,16 @@ from hypothesis import strategies as st
 
 from fwbatch_async import (
     BatchInferenceJob,
+    BatchJob,
+    BatchJobState,
     InferenceParameters,
     JobListPage,
     JobProgress,
     JobState,
+    Lifecycle,
     LogEntry,
     LogPage,
+    Placement,
     Precision,
     Status,
     Timestamp,
@@ -105,6 +109,74 @@ def test_every_documented_job_field_parses_under_the_strict_converter() -> None:
     assert job.extra == {}
     assert (job.job_id, job.account_id) == ("nightly-eval", "acme")
     assert str(job.create_time) == "2026-11-22T03:00:00.123456789Z"
+
+
+# A job as live Fireworks serves it while VALIDATING (fireworks-api.md §6): every default written out.
+LIVE_VALIDATING_JOB: dict[str, Any] = {
+    "name": "accounts/acme/batchInferenceJobs/nightly-eval",
+    "displayName": "",
+    "createTime": "2026-12-01T10:00:00.123456Z",
+    "createdBy": "ops@acme.example",
+    "state": "JOB_STATE_VALIDATING",
+    "status": {"code": "OK", "message": ""},
+    "model": "accounts/fireworks/models/llama-v3p1-8b-instruct",
+    "inputDatasetId": "accounts/acme/datasets/eval-input",
+    "outputDatasetId": "",
+    "inferenceParameters": None,
+    "updateTime": "2026-12-01T10:00:00.123456Z",
+    "precision": "PRECISION_UNSPECIFIED",
+    "jobProgress": None,
+    "continuedFromJobName": "",
+    "expireTime": "2026-12-02T10:00:00.123456Z",
+    "maxJobDuration": None,
+    "lifecycle": {"validatedTime": None, "runStartTime": None, "endTime": None},
+    "placement": {"region": "", "multiRegion": "", "regions": []},
+    "systemPrompt": "",
+    "waitingOnCapacity": False,
+}
+
+
+def test_a_live_job_with_every_default_written_out_parses_under_the_strict_converter() -> None:
+    job = strict_converter.structure(LIVE_VALIDATING_JOB, BatchInferenceJob)
+    assert job.extra == {}
+    assert (job.state, job.job_progress, job.inference_parameters) == (JobState.VALIDATING, None, None)
+    assert job.lifecycle == Lifecycle()
+    assert job.placement == Placement()
+    assert (job.max_job_duration, job.system_prompt, job.requests_done) == ("", "", (0, 0))
+    assert str(job.expire_time) == "2026-12-02T10:00:00.123456Z"
+
+
+def test_the_newer_fields_are_typed() -> None:
+    data = {
+        "lifecycle": {"validatedTime": "2026-12-01T10:01:00Z", "runStartTime": "2026-12-01T11:00:00Z"},
+        "placement": {"region": "US_IOWA_1", "multiRegion": "US", "regions": ["US_IOWA_1", "US_VIRGINIA_1"]},
+        "systemPrompt": "Answer briefly.",
+        "jobProgress": {"totalInputRequests": 100, "totalProcessedRequests": 104},
+    }
+    job = strict_converter.structure(data, BatchInferenceJob)
+    assert job.lifecycle == Lifecycle(
+        validated_time=Timestamp.parse("2026-12-01T10:01:00Z"), run_start_time=Timestamp.parse("2026-12-01T11:00:00Z")
+    )
+    assert job.placement == Placement(region="US_IOWA_1", multi_region="US", regions=("US_IOWA_1", "US_VIRGINIA_1"))
+    assert job.system_prompt == "Answer briefly."
+    assert job.requests_done == (104, 104)  # processing can pass the declared dataset size
+    assert converter.structure(converter.unstructure(job), BatchInferenceJob) == job
+
+
+def test_a_batch_job_parses_with_its_own_states() -> None:
+    data = {
+        "name": "accounts/acme/clusters/c-7/batchJobs/4711",
+        "state": "RUNNING",
+        "status": "",
+        "numRanks": 4,
+        "startTime": "2026-12-01T11:00:00Z",
+        "endTime": None,
+    }
+    batch_job = strict_converter.structure(data, BatchJob)
+    assert (batch_job.batch_job_id, batch_job.cluster_id, batch_job.account_id) == ("4711", "c-7", "acme")
+    assert (batch_job.state, batch_job.num_ranks, batch_job.end_time) == (BatchJobState.RUNNING, 4, None)
+    assert not batch_job.state.is_finished
+    assert converter.structure({"state": "SUSPENDED"}, BatchJob).state.is_known is False
 
 
 def test_the_seed_page_example_parses() -> None:

@@ -461,3 +461,13 @@ def test_a_cursor_taken_while_the_last_page_of_a_read_is_handed_out_resumes_exac
         cursor = follow.cursor(new[taken:])
         resumed = machine(FollowStart(cursor=fw.FollowCursor.from_json(cursor.to_json())))
         assert answer(resumed, 0.0, page(*lines(5, start=100))) == new[taken:]
+
+
+def test_a_404_after_the_log_was_read_ends_the_follow_with_a_notice_the_job_was_deleted() -> None:
+    follow = machine()
+    assert answer(follow, 0.0, page(*lines(3))) == lines(3)
+    action = follow.next_request(0.0)
+    assert isinstance(action, Wait)
+    fail(follow, action.until, fw.NotFoundError("resource not found", status=404))
+    assert follow.next_request(action.until) is DONE
+    assert follow.take_notices() == ["the log is gone (404): its job was deleted; the follow ends"]

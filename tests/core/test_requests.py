@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl, unquote
 import pytest
 
 from fwbatch_async import Timestamp
-from fwbatch_async._core.requests import job_list_request, job_request, log_query
+from fwbatch_async._core.requests import batch_job_request, job_list_request, job_request, log_query
 
 
 def query_pairs(query: str) -> list[tuple[str, str]]:
@@ -236,3 +236,47 @@ def test_job_list_request() -> None:
         job_list_request("acme", page_size=201)
     with pytest.raises(ValueError, match="needs an account"):
         job_list_request(None)
+
+
+# --- issue 16: the batch job behind the logs ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("batch_job", "path"),
+    [
+        ("1234", "/v1/accounts/acme/batchJobs/1234"),
+        ("accounts/other/batchJobs/1234", "/v1/accounts/other/batchJobs/1234"),
+        ("accounts/acme/batchInferenceJobs/nightly", "/v1/accounts/acme/batchJobs/nightly"),
+        ("accounts/acme/clusters/c-7/batchJobs/1234", "/v1/accounts/acme/clusters/c-7/batchJobs/1234"),
+    ],
+)
+def test_a_batch_job_is_read_by_id_or_by_either_of_its_names(batch_job: str, path: str) -> None:
+    assert batch_job_request(batch_job, "acme").target == path
+
+
+def test_logs_of_a_batch_job_named_with_its_cluster_are_read_under_the_documented_path() -> None:
+    query = log_query("accounts/acme/clusters/c-7/batchJobs/1234", None)
+    assert query.path == "/v1/accounts/acme/batchJobs/1234:getLogs"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "accounts/acme/clusters/c-7/batchInferenceJobs/1234",
+        "accounts/acme/regions/c-7/batchJobs/1234",
+        "accounts/acme/clusters/c-7/batchJobs/12/34",
+    ],
+)
+def test_malformed_cluster_names_are_refused_naming_the_forms(name: str) -> None:
+    with pytest.raises(ValueError, match=r"clusters/\{cluster\}/batchJobs"):
+        batch_job_request(name, "acme")
+
+
+def test_an_empty_cluster_is_refused() -> None:
+    with pytest.raises(ValueError, match="cluster in batch_job_id must not be empty"):
+        batch_job_request("accounts/acme/clusters//batchJobs/1234", "acme")
+
+
+def test_a_job_is_never_addressed_by_a_batch_jobs_cluster_name() -> None:
+    with pytest.raises(ValueError, match="batchInferenceJobs"):
+        job_request("accounts/acme/clusters/c-7/batchJobs/1234", "acme")

@@ -106,6 +106,50 @@ def test_a_google_style_body_with_http_code_and_status_name() -> None:
     assert (error.code, error.message) == ("RESOURCE_EXHAUSTED", "quota")
 
 
+LIVE_BAD_KEY = {
+    "error": {"message": "Invalid API key provided", "param": None, "code": "UNAUTHORIZED", "type": "error"},
+    "request_id": "req-live-1",
+}
+
+
+def test_a_403_that_says_the_key_is_invalid_is_an_authentication_error_with_the_bodys_request_id() -> None:
+    error = error_of(response(403, LIVE_BAD_KEY))
+    assert type(error) is AuthenticationError
+    assert (error.status, error.code, error.request_id) == (403, "UNAUTHORIZED", "req-live-1")
+    assert "Invalid API key provided" in str(error)
+    assert "check FIREWORKS_API_KEY" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("message", "cls"),
+    [
+        ("The API key is invalid", AuthenticationError),
+        ("invalid api key", AuthenticationError),
+        ("this key may not read account acme", PermissionDeniedError),
+        ("permission denied on resource", PermissionDeniedError),
+    ],
+)
+def test_a_403_without_a_code_is_an_authentication_error_only_when_its_message_says_the_key_is_bad(
+    message: str, cls: type[APIStatusError]
+) -> None:
+    assert type(error_of(response(403, {"code": 7, "message": message}))) is cls
+
+
+def test_a_header_request_id_wins_over_the_bodys() -> None:
+    assert error_of(response(403, LIVE_BAD_KEY, x_request_id="req-header")).request_id == "req-header"
+
+
+def test_a_429_whose_error_is_a_plain_string() -> None:
+    error = error_of(response(429, {"error": "Too Many Requests"}))
+    assert type(error) is RateLimitError
+    assert (error.code, error.message) == (None, "Too Many Requests")
+
+
+def test_the_live_not_found_body() -> None:
+    error = error_of(response(404, {"code": 5, "details": [], "message": "resource not found"}))
+    assert (type(error), error.code, error.message) == (NotFoundError, "NOT_FOUND", "resource not found")
+
+
 def test_an_unknown_numeric_code_is_kept_as_its_number() -> None:
     assert error_of(response(500, {"code": 99, "message": "m"})).code == "99"
 

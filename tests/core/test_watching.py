@@ -9,6 +9,7 @@ import pytest
 
 import fwbatch_async as fw
 from fwbatch_async._core.actions import DONE, Wait
+from fwbatch_async._core.jobs import JobWatcher
 from fwbatch_async._core.plans import WatchPlan
 from fwbatch_async._core.requests import Request
 from fwbatch_async._core.watching import WatchMachine
@@ -270,3 +271,98 @@ def test_a_watch_with_a_request_out_learns_of_its_timeout_from_the_answer() -> N
     watch.deadline_passed()
     with pytest.raises(fw.WaitTimeoutError):
         watch.next_request(6.0)
+
+
+# --- issue 16: the live wire ----------------------------------------------------------------------------------------
+
+GONE = fw.NotFoundError("resource not found", status=404)
+
+
+def test_a_job_deleted_while_watched_ends_the_watch_as_deleted_not_as_an_error() -> None:
+    watch = machine()
+    read(watch, 0.0, job("RUNNING", 3))
+    assert isinstance(watch.next_request(until(watch, 0.0)), Request)
+    update = watch.on_failure(GONE, 1.0)
+    assert update is not None
+    assert (update.state, update.job.status) == (fw.JobState.DELETED, fw.Status("NOT_FOUND", "resource not found"))
+    assert update.job.job_progress == fw.JobProgress(total_processed_requests=3)  # as last seen
+    assert changes(update) == {"state", "status"}
+    assert watch.next_request(1.0) is DONE
+
+
+def test_a_job_deleted_between_its_end_and_the_full_read_returns_the_end_as_seen() -> None:
+    watch = machine(final_read=True)
+    read(watch, 0.0, job("COMPLETED", 9))
+    assert isinstance(watch.next_request(0.0), Request)
+    assert watch.on_failure(GONE, 0.0) is None
+    assert watch.next_request(0.0) is DONE
+    assert watch.last == job("COMPLETED", 9)
+
+
+def test_a_job_never_seen_is_not_found_not_deleted() -> None:
+    watch = machine()
+    watch.next_request(0.0)
+    with pytest.raises(fw.NotFoundError):
+        watch.on_failure(GONE, 0.0)
+
+
+def waiting(on_capacity: bool, state: str = "RUNNING", processed: int = 0) -> fw.BatchInferenceJob:
+    return attrs.evolve(job(state, processed), waiting_on_capacity=on_capacity)
+
+
+def test_a_job_waiting_on_capacity_is_not_stalled_and_the_wait_is_reported() -> None:
+    watcher = JobWatcher(stall_after=5.0)
+    watcher.observe(waiting(False), 0.0)
+    assert changes(watcher.observe(waiting(True), 4.0)) == {"capacity"}
+    assert watcher.next_check_within(4.0) is None  # nothing to wake up for while it waits
+    for now in (10.0, 30.0, 300.0):  # no progress for minutes, but no capacity either
+        assert watcher.observe(waiting(True), now) is None
+    assert changes(watcher.observe(waiting(False), 301.0)) == {"capacity"}
+    assert watcher.observe(waiting(False), 305.0) is None  # the stall clock started again when capacity came
+    assert changes(watcher.observe(waiting(False), 306.0)) == {"stalled"}
+
+
+def test_a_pending_timeout_ends_a_wait_for_a_job_that_never_runs() -> None:
+    watch = machine(pending_timeout=60.0, timeout=3600.0)
+    read(watch, 0.0, waiting(True, "PENDING"))
+    now = until(watch, 0.0)
+    while now < 60.0:
+        read(watch, now, waiting(True, "PENDING"))
+        now = until(watch, now)
+    assert now == 60.0  # no wait goes past the pending deadline
+    with pytest.raises(fw.PendingTimeoutError) as raised:
+        watch.next_request(now)
+    assert raised.value.timeout == 60.0
+    assert "has not started running after 60s (last seen PENDING, waiting on capacity)" in str(raised.value)
+    assert isinstance(raised.value, fw.WaitTimeoutError)
+
+
+def test_a_pending_timeout_no_longer_holds_once_the_job_runs() -> None:
+    watch = machine(pending_timeout=60.0, timeout=3600.0)
+    read(watch, 0.0, job("VALIDATING"))
+    read(watch, until(watch, 0.0), job("RUNNING"))
+    assert watch.deadline == 3600.0
+    now = 0.0
+    while now < 120.0:
+        now = until(watch, now)
+        read(watch, now, job("RUNNING", int(now)))
+
+
+def test_the_whole_waits_timeout_wins_when_it_comes_first() -> None:
+    watch = machine(pending_timeout=60.0, timeout=30.0)
+    read(watch, 0.0, job("PENDING"))
+    with pytest.raises(fw.WaitTimeoutError) as raised:
+        watch.next_request(30.0)
+    assert type(raised.value) is fw.WaitTimeoutError
+
+
+def test_a_server_that_refuses_the_newer_fields_is_read_without_them() -> None:
+    plan = WatchPlan.create("acct", ["state", "waitingOnCapacity"], poll=POLL, retry=fw.RetryPolicy())
+    watch = plan.machine("job-1", random=lambda: 1.0)
+    watch.next_request(0.0)
+    assert watch.on_failure(fw.BadRequestError("invalid read_mask path", status=400), 0.0) is None
+    older = watch.next_request(0.0)
+    assert isinstance(older, Request)
+    assert older.target == "/v1/accounts/acct/batchInferenceJobs/job-1?readMask=state"
+    with pytest.raises(fw.BadRequestError):  # refused again: not the fields' fault
+        watch.on_failure(fw.BadRequestError("bad", status=400), 0.0)

@@ -102,9 +102,13 @@ class EmulatorThread:
         )
 
     def start(self, script: str, *args: str) -> subprocess.Popen[str]:
-        """Start ``examples/<script>`` with ``args``; read its output from ``stdout``."""
+        """Start ``examples/<script>`` with ``args``; read its output from ``stdout`` and ``stderr``."""
         return subprocess.Popen(
-            [sys.executable, str(EXAMPLES / script), *args], env=self.env, stdout=subprocess.PIPE, text=True
+            [sys.executable, str(EXAMPLES / script), *args],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import select
 import signal
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -55,15 +57,35 @@ def test_tail_until_finished_prints_every_line_once_and_ends_with_the_job(
     assert relative(parse_tail(result.stdout.splitlines())) == emulator.truth("job-ok")
 
 
-def interrupted_tail(emulator: EmulatorThread, cursor_file: Path, lines_wanted: int) -> list[str]:
-    """Run ``tail -f`` until it printed ``lines_wanted`` lines, interrupt it (Ctrl-C), return all it printed."""
+def read_lines(process: subprocess.Popen[str], count: int, *, quiet_for: float = 20.0) -> list[str]:
+    """Up to ``count`` lines of ``process``'s output; fewer if it prints nothing for ``quiet_for`` seconds or ends.
+
+    A lost line must fail the test with the difference, not hang it until the suite's timeout.
+    """
+    assert process.stdout is not None
+    lines: list[str] = []
+    while len(lines) < count:
+        ready, _, _ = select.select([process.stdout], [], [], quiet_for)
+        line = process.stdout.readline() if ready else ""
+        if not line:
+            break
+        lines.append(line)
+    return lines
+
+
+def interrupted_tail(emulator: EmulatorThread, cursor_file: Path, lines_wanted: int) -> tuple[list[str], str]:
+    """Run ``tail -f`` until it printed ``lines_wanted`` lines, interrupt it (Ctrl-C): all it printed, and stderr."""
     tail = emulator.start("tail_logs.py", "job-long", "-n", "5000", "--cursor-file", str(cursor_file))
-    assert tail.stdout is not None
-    printed = [tail.stdout.readline() for _ in range(lines_wanted)]
-    tail.send_signal(signal.SIGINT)
-    rest, _ = tail.communicate(timeout=30)
-    assert tail.returncode == 0
-    return printed + rest.splitlines()
+    try:
+        printed = read_lines(tail, lines_wanted)
+        tail.send_signal(signal.SIGINT)
+        rest, errors = tail.communicate(timeout=30)
+    finally:
+        if tail.poll() is None:  # the test failed while it ran: leave no process behind
+            tail.kill()
+            tail.communicate()
+    assert tail.returncode == 0, errors
+    return printed + rest.splitlines(), errors
 
 
 @pytest.mark.parametrize("scenario", [LONG_JOB])
@@ -71,13 +93,16 @@ def test_tail_interrupted_and_rerun_with_its_cursor_file_repeats_and_loses_nothi
     emulator: EmulatorThread, scenario: Scenario, tmp_path: Path
 ) -> None:
     cursor_file = tmp_path / "cursor.json"
-    first = interrupted_tail(emulator, cursor_file, 20)
+    first, _ = interrupted_tail(emulator, cursor_file, 20)
     assert cursor_file.exists()
     assert emulator.run("wait_for_job.py", "job-long").returncode == 0
     expected = emulator.truth("job-long")
-    # The rerun reads until the job's last line: one line repeated would end it early, one lost would never end it.
-    second = interrupted_tail(emulator, cursor_file, expected.total() - len(parse_tail(first)))
-    assert relative(parse_tail(first + second)) == expected
+    # The rerun reads until the job's last line: one line repeated would end it early, one lost would stop it short.
+    second, errors = interrupted_tail(emulator, cursor_file, expected.total() - len(parse_tail(first)))
+    delivered = relative(parse_tail(first + second))
+    lost, repeated = expected - delivered, delivered - expected
+    diagnosis = f"lost {sorted(lost)[:5]}, repeated {sorted(repeated)[:5]}; stderr: {errors}"
+    assert (lost.total(), repeated.total()) == (0, 0), diagnosis
 
 
 @pytest.mark.parametrize("scenario", [HUNDRED_JOBS])

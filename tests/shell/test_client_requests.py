@@ -50,6 +50,36 @@ async def test_get_job_sends_one_exact_request(mocked: Any, client: fw.AsyncClie
     assert kwargs["allow_redirects"] is False
 
 
+@pytest.mark.parametrize(
+    ("batch_job", "path"),
+    [
+        ("4711", "/v1/accounts/acme/batchJobs/4711"),
+        ("accounts/acme/clusters/c-7/batchJobs/4711", "/v1/accounts/acme/clusters/c-7/batchJobs/4711"),
+    ],
+)
+async def test_get_batch_job_sends_one_exact_request(
+    mocked: Any, client: fw.AsyncClient, batch_job: str, path: str
+) -> None:
+    mocked.get(ANY, payload={"name": "accounts/acme/clusters/c-7/batchJobs/4711", "state": "RUNNING", "numRanks": 4})
+    batch_job_read = await client.get_batch_job(batch_job)
+    assert (batch_job_read.state, batch_job_read.num_ranks) == (fw.BatchJobState.RUNNING, 4)
+    [(method, url, kwargs)] = calls(mocked)
+    assert (method, url.path, url.query_string) == ("GET", path, "")
+    assert kwargs["headers"]["Authorization"] == f"Bearer {KEY}"
+
+
+async def test_a_live_bad_key_403_raises_authentication_error(mocked: Any, client: fw.AsyncClient) -> None:
+    body = {
+        "error": {"message": "Invalid API key", "param": None, "code": "UNAUTHORIZED", "type": "error"},
+        "request_id": "req-9",
+    }
+    mocked.get(ANY, status=403, payload=body)
+    with pytest.raises(fw.AuthenticationError) as raised:
+        await client.get_batch_inference_job("nightly")
+    assert (raised.value.status, raised.value.request_id) == (403, "req-9")
+    assert len(calls(mocked)) == 1  # never retried
+
+
 async def test_get_logs_explodes_ranks_and_sends_nine_digit_start(mocked: Any, client: fw.AsyncClient) -> None:
     mocked.get(ANY, payload={"entries": [ENTRY], "nextPageToken": "p2"})
     page = await client.get_batch_job_logs(
