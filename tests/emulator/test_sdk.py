@@ -1,7 +1,8 @@
 """The official ``fireworks-ai`` SDK, with strict response validation, reads every job the emulator serves (issue 16).
 
 The SDK's generated models are the published schema: a field of the wrong type, or a state it does not list, fails
-its validation. Each job is read at every phase of its life, and the listing once all have ended.
+its validation. Each job is read at every phase of its life (every outcome, a wait on capacity, an expiry), the listing
+once all have ended, and one job again after the SDK deleted it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fwbatch_async.emulator import JobSpec, ManualClock, Realism, Scenario
 
 from .conftest import Serve
 
-OUTCOMES = ("COMPLETED", "FAILED", "EXPIRED", "CANCELLED", "STUCK")
+OUTCOMES = ("COMPLETED", "FAILED", "EXPIRED", "CANCELLED", "STUCK", "VALIDATION_FAILED", "NO_CAPACITY")
 DURATION = 100.0
 
 
@@ -21,7 +22,10 @@ DURATION = 100.0
 def scenario() -> Scenario:
     return Scenario(
         account="sdk-account",
-        jobs=[JobSpec(id=f"job-{outcome.lower()}", outcome=outcome, duration=DURATION) for outcome in OUTCOMES],
+        jobs=[
+            *(JobSpec(id=f"job-{outcome.lower()}", outcome=outcome, duration=DURATION) for outcome in OUTCOMES),
+            JobSpec(id="job-waits", duration=DURATION, capacity_wait=20.0, max_job_duration=90.0, system_prompt="Hi."),
+        ],
     )
 
 
@@ -40,8 +44,12 @@ async def test_every_job_at_every_phase_passes_the_sdks_strict_validation(serve:
                 seen_states.add(str(job.state))
             clock.advance(DURATION / 20)
         listed = [job.name async for job in sdk.batch_inference_jobs.list()]
-    assert len(listed) == len(scenario.jobs)
-    assert {"JOB_STATE_RUNNING", "JOB_STATE_COMPLETED", "JOB_STATE_FAILED"} <= seen_states
+        assert len(listed) == len(scenario.jobs)
+        await sdk.batch_inference_jobs.delete("job-completed")  # the SDK reads the live answer, {}
+        deleting = await sdk.batch_inference_jobs.get("job-completed")
+        seen_states.add(str(deleting.state))
+    assert {"JOB_STATE_RUNNING", "JOB_STATE_COMPLETED", "JOB_STATE_FAILED", "JOB_STATE_EXPIRED"} <= seen_states
+    assert "JOB_STATE_DELETING_CLEANING_UP" in seen_states
 
 
 async def test_the_validation_is_strict_a_state_the_sdk_does_not_list_fails_it(serve: Serve) -> None:
