@@ -282,7 +282,12 @@ def follow(
     help="Emulated seconds per real second.",
 )
 @click.option("--faults", default="", metavar="SPEC", help='Fault rates, e.g. "429=0.05,503=0.02,reset=0.01".')
-@click.option("--realism", default="", metavar="SPEC", help='Wire quirks, e.g. "int64_as_strings" or "all".')
+@click.option(
+    "--realism",
+    default="",
+    metavar="SPEC",
+    help='Wire quirks; none by default, which is the live wire. E.g. "omit_defaults,auth_401" or "all".',
+)
 @click.option(
     "--account-rpm",
     type=click.FloatRange(min=0, min_open=True),
