@@ -1,8 +1,9 @@
 """A local, faithful emulator of the Fireworks batch inference API, for tests, demos and benchmarks.
 
-It serves ``GET batchInferenceJobs/{id}``, ``GET batchInferenceJobs`` (list) and ``GET batchJobs/{id}:getLogs``
-over HTTP with simulated jobs whose state, progress and logs follow an emulated clock, with optional wire quirks
-(:class:`Realism`) and fault injection (:class:`Faults`). It shares no code with the client.
+It serves ``GET`` and ``DELETE batchInferenceJobs/{id}``, ``GET batchInferenceJobs`` (list), ``GET batchJobs/{id}``
+and ``GET batchJobs/{id}:getLogs`` over HTTP with simulated jobs whose state, progress and logs follow an emulated
+clock, in the shapes the live service was seen to send, with optional wire quirks (:class:`Realism`) and fault
+injection (:class:`Faults`). It shares no code with the client.
 
 Names are imported on first use, so that loading the pytest plugin (a submodule) costs nothing.
 """

@@ -38,7 +38,7 @@ class Emulator(Generic[ClockT]):
         clock: the emulated time source (default: real time, :class:`ScaledClock` at speed 1).
         api_key: the one key accepted in ``Authorization: Bearer <key>``.
         faults: fault injection (default: none).
-        realism: wire quirks to show (default: none).
+        realism: wire quirks to show (default: none, which is the live wire).
         account_rpm: the account's request cap, requests a minute over every endpoint (default: none); over it,
             429, half of them with ``Retry-After``. Counted in real time whatever the clock's speed, as clients
             send. Change it while running with :attr:`account_cap`.
@@ -229,11 +229,12 @@ class Emulator(Generic[ClockT]):
     def set_outcome_now(self, job_id: str, outcome: str, message: str | None = None) -> None:
         """End a job now as ``outcome`` (``"COMPLETED"``, ``"FAILED"``, ...), or freeze it with ``"STUCK"``.
 
-        Its ending log lines are written at the current time.
+        Its ending log lines are written at the current time, if its workers had started.
 
         Raises:
             KeyError: for a job not in the scenario.
-            ValueError: for an unknown outcome, a job not created yet, or one already finished.
+            ValueError: for an unknown outcome (``"NO_CAPACITY"`` too: only a plan can have it), a job not created
+                yet, one already finished, or one deleted.
         """
         self._simulation.end(job_id, outcome, message)
 

@@ -99,7 +99,9 @@ class JobSpec:
     continued_from_job_name: str | None = None
     inference_parameters: Mapping[str, Any] | None = None
     capacity_wait: float = attrs.field(default=0.0, converter=float, validator=_non_negative)
-    max_job_duration: float | None = attrs.field(default=None, validator=attrs.validators.optional(_positive))
+    max_job_duration: float | None = attrs.field(
+        default=None, converter=attrs.converters.optional(float), validator=attrs.validators.optional(_positive)
+    )
     declared_requests: int | None = attrs.field(
         default=None, converter=attrs.converters.optional(int), validator=attrs.validators.optional(_non_negative)
     )

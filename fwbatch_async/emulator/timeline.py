@@ -29,7 +29,7 @@ from fwbatch_async.emulator.rng import seeded
 from fwbatch_async.emulator.scenario import JobSpec
 from fwbatch_async.emulator.wire import NS_PER_SECOND
 
-__all__ = ["CLEANUP_NS", "FINAL_STATES", "Timeline"]
+__all__ = ["DELETING", "NEVER", "Timeline"]
 
 FINAL_STATES: Final = {
     "COMPLETED": "JOB_STATE_COMPLETED",
