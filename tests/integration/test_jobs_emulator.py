@@ -14,25 +14,15 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 
 import pytest
-from virtualtime import VirtualClock, running
+from jobworld import job, world
+from virtualtime import VirtualClock
 
 import fwbatch_async as fw
 from fwbatch_async._core import listing
-from fwbatch_async.emulator import Emulator, Faults, JobSpec, LateLines, ManualClock, Realism, Scenario
+from fwbatch_async.emulator import Emulator, Faults, LateLines, ManualClock, Realism, Scenario
 
 Line = tuple[str, int, str]
 FINISHED = ["COMPLETED", "FAILED", "EXPIRED", "CANCELLED"]
-
-
-def job(job_id: str, outcome: str = "COMPLETED", **overrides: object) -> JobSpec:
-    settings: dict[str, object] = {
-        "duration": 60.0,
-        "lines_per_second": 40.0,
-        "ranks": 4,
-        "late": LateLines(fraction=0.05, max_delay=1.0),
-        **overrides,
-    }
-    return JobSpec(id=job_id, outcome=outcome, **settings)  # type: ignore[arg-type]
 
 
 def ground_truth(scenario: Scenario, job_id: str, after: float = 10_000.0) -> Counter[Line]:
@@ -44,26 +34,6 @@ def ground_truth(scenario: Scenario, job_id: str, after: float = 10_000.0) -> Co
 def line(event: fw.LogLine) -> Line:
     entry = event.entry
     return (entry.log_time.text, entry.rank, entry.message)
-
-
-@contextlib.asynccontextmanager
-async def world(
-    jobs: list[JobSpec],
-    *,
-    faults: Faults | None = None,
-    realism: Realism | None = None,
-    max_in_flight: int = 32,
-) -> AsyncIterator[tuple[Emulator[VirtualClock], fw.AsyncClient]]:
-    scenario = Scenario(account="acct", seed=3, jobs=jobs)
-    clock = VirtualClock()
-    async with (
-        running(clock),
-        Emulator(scenario, clock=clock, api_key="k", faults=faults, realism=realism) as emu,
-        fw.AsyncClient(
-            api_key="k", account_id="acct", base_url=emu.base_url, clock=clock, max_in_flight=max_in_flight
-        ) as client,
-    ):
-        yield emu, client
 
 
 # --- watching and waiting -----------------------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 """What live jobs do, against the emulator's live defaults (issue 16): wait for capacity, get deleted, run on a batch
-job of their own. Over real HTTP, in virtual time (see test_jobs_emulator.py for the set-up)."""
+job of their own. Over real HTTP, in virtual time (see jobworld.py)."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-from test_jobs_emulator import job, world
+from jobworld import job, world
 
 import fwbatch_async as fw
 
