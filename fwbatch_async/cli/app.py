@@ -42,15 +42,20 @@ class _StderrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.write(f"fwbatch: {record.levelname.lower()}: {self.format(record)}\n")
         except Exception:  # logging must never take the command down
             self.handleError(record)
+
+
+def _not_reported_again(record: logging.LogRecord) -> bool:
+    """Drop the library's note that a job's follow stopped: every command reports each job's end itself, once."""
+    return not str(record.msg).startswith("job %s: following stopped")
 
 
 def _log_to_stderr(level: int) -> None:
     """The library's warnings (lines possibly missed, a job that stopped) always; more with -v."""
     handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("fwbatch: %(levelname)s: %(message)s"))
+    handler.addFilter(_not_reported_again)
     package = logging.getLogger("fwbatch_async")
     package.addHandler(handler)
     package.setLevel(level)

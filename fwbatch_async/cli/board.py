@@ -10,6 +10,7 @@ from rich.text import Text
 import fwbatch_async as fw
 
 from .jobtable import failure_reason, format_duration, format_expiry, progress_text, state_text, styled_state
+from .outcome import describe
 
 __all__ = ["JobBoard", "describe_end", "describe_update"]
 
@@ -40,7 +41,7 @@ def describe_update(update: fw.JobUpdate) -> str:
 def describe_end(end: fw.JobEnded) -> str:
     """One line for how a job ended."""
     if end.error is not None:
-        return f"{end.job_id} error: {end.error}"
+        return f"{end.job_id} error: {describe(end.error)}"
     job = end.job
     if job is None:
         return f"{end.job_id} ended ?"
@@ -118,7 +119,7 @@ class JobBoard:
         """Show how a job ended, if it ended without a final update (it could not be read)."""
         if end.error is not None:
             task = self._tasks[end.job_id] if end.job_id in self._tasks else self._add(end.job_id)
-            self.progress.update(task, state="[red]ERROR[/]", counts=str(end.error)[:60])
+            self.progress.update(task, state="[red]ERROR[/]")  # why: on stderr below the bars, whole
             self.progress.stop_task(task)
 
     def _add(self, job_id: str) -> TaskID:

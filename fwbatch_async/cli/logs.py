@@ -12,7 +12,7 @@ import attrs
 
 import fwbatch_async as fw
 
-from .context import Settings, check_access
+from .context import Settings, check_jobs
 from .jobtable import failure_reason
 from .lines import LineWriter
 from .outcome import ExitCode, describe, job_outcome
@@ -72,7 +72,8 @@ async def show_logs(
     log_id = batch_job_id or job_id
     async with settings.client() as client:
         if follow:
-            await check_access(client, job_id)
+            if not await check_jobs(client, [job_id]):
+                return ExitCode.API
             return await _follow(client, job_id, log_id, selection, writer)
         if selection.tail is not None:
             for entry in await client.tail_logs(log_id, selection.tail, ranks=selection.ranks, filter=selection.filter):

@@ -139,10 +139,6 @@ async def test_watch_without_a_terminal_prints_a_line_per_job_and_mirrors_outcom
     assert mixed.code == 1
     assert "failed-job ended FAILED (INTERNAL): rank 1 ran out of memory" in mixed.out.splitlines()
 
-    unknown = await fwbatch.run("watch", "done-job", "nope")
-    assert unknown.code == 3
-    assert any(line.startswith("nope error: ") and "not found" in line for line in unknown.out.splitlines())
-
 
 async def test_follow_json_gives_every_jobs_lines_updates_and_ends(
     fwbatch: Fwbatch, fwbatch_emulator: Emulator[ManualClock]
