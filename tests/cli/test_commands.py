@@ -113,6 +113,17 @@ async def test_follow_of_a_finished_job_prints_it_all_and_exits_with_its_outcome
     assert failed.err == "fwbatch: job failed-job FAILED (INTERNAL): rank 1 ran out of memory\n"
 
 
+async def test_following_a_job_that_ended_longer_than_the_lookback_ago_does_not_wait_the_lookback(
+    fwbatch: Fwbatch, fwbatch_emulator: Emulator[ManualClock]
+) -> None:
+    # done-job ended 101 s ago on the emulator's clock, which stands still: waiting out 90 s would pass the deadline.
+    for command in (["logs", "-f", "done-job"], ["follow", "done-job"]):
+        result = await fwbatch.run(*command, "--json", "--lookback", "90")
+        assert (result.code, result.err) == (0, "")
+        lines = [item for item in records(result.out) if item.get("event", "log") == "log"]
+        assert lines_of(lines) == held(fwbatch_emulator, "done-job")
+
+
 async def test_following_a_running_job_delivers_every_line_once_and_exits_when_it_completes(
     fwbatch: Fwbatch, fwbatch_emulator: Emulator[ManualClock]
 ) -> None:
