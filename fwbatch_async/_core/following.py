@@ -80,7 +80,7 @@ class FollowStart:
     ) -> FollowStart:
         """The start a follow's arguments ask for: the last 10 lines when none is given.
 
-        ``now_ns`` (the wall clock, ns) resolves a ``since`` given as a duration.
+        ``now_ns`` (the server's clock as best known, ns) resolves a ``since`` given as a duration.
 
         Raises:
             ValueError: more than one start, a negative ``last``, a malformed ``since`` or cursor.

@@ -135,8 +135,11 @@ def failure_lines(jobs: Sequence[fw.BatchInferenceJob]) -> list[str]:
     return [f"{job.job_id} {failure_reason(job)}" for job in jobs if job.state.is_finished and not job.state.is_success]
 
 
-def job_table(jobs: Sequence[fw.BatchInferenceJob]) -> Table:
-    """One row a job: state, progress, failures, percent, tokens, model, age and time left before it expires."""
+def job_table(jobs: Sequence[fw.BatchInferenceJob], now: float | None = None) -> Table:
+    """One row a job: state, progress, failures, percent, tokens, model, age and time left before it expires.
+
+    ``now`` (seconds since the epoch, the server's clock when known) is what ages and expiries count from.
+    """
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in ("JOB", "STATE", "PROCESSED", "FAILED", "%", "TOKENS IN/OUT", "MODEL", "AGE", "EXPIRES"):
         numeric = column in {"PROCESSED", "FAILED", "%", "TOKENS IN/OUT"}
@@ -151,8 +154,8 @@ def job_table(jobs: Sequence[fw.BatchInferenceJob]) -> Table:
             f"{progress.percent}" if progress else "-",
             f"{progress.input_tokens:,}/{progress.output_tokens:,}" if progress else "-",
             job.model.rsplit("/", 1)[-1] or "-",
-            format_age(job),
-            format_expiry(job),
+            format_age(job, now),
+            format_expiry(job, now),
         )
     return table
 

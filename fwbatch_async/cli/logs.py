@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from contextlib import aclosing
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -44,10 +44,15 @@ class LogSelection:
             "lookback": self.lookback,
         }
 
-    def start_time(self) -> fw.Timestamp | datetime | None:
-        """The lower bound for a one-off read (``since`` as a time)."""
+    def start_time(self, server_now: fw.Timestamp) -> fw.Timestamp | None:
+        """The lower bound for a one-off read: ``since`` as a time, a duration counted back from the server's now.
+
+        Example:
+            >>> LogSelection(since=timedelta(seconds=90)).start_time(fw.Timestamp.parse("2026-11-22T04:00:00Z"))
+            Timestamp('2026-11-22T03:58:30.000000000Z')
+        """
         if isinstance(self.since, timedelta):
-            return datetime.now(UTC) - self.since
+            return fw.Timestamp(server_now.ns - self.since // timedelta(microseconds=1) * 1000)
         return self.since
 
 
@@ -79,9 +84,12 @@ async def show_logs(
             for entry in await client.tail_logs(log_id, selection.tail, ranks=selection.ranks, filter=selection.filter):
                 writer.entry(entry)
             return ExitCode.OK
+        if isinstance(selection.since, timedelta):
+            # One light read first: its answer's Date sets the server's clock, which the duration counts back on.
+            await client.get_batch_inference_job(job_id)
         entries = client.iter_logs(
             log_id,
-            start_time=selection.start_time(),
+            start_time=selection.start_time(client.server_time()),
             ranks=selection.ranks,
             filter=selection.filter,
             page_size=_PAGE_SIZE,

@@ -22,6 +22,7 @@ async def show_status(settings: Settings, job_ids: Sequence[str], *, as_json: bo
         results = await asyncio.gather(
             *(client.get_batch_inference_job(job_id) for job_id in job_ids), return_exceptions=True
         )
+        now = client.server_time().ns / 1e9  # ages and expiries on the server's clock, which may differ from ours
     jobs = [result for result in results if isinstance(result, fw.BatchInferenceJob)]
     for job_id, result in zip(job_ids, results, strict=True):
         if isinstance(result, fw.FwBatchError):
@@ -32,7 +33,7 @@ async def show_status(settings: Settings, job_ids: Sequence[str], *, as_json: bo
         jobs_json(jobs)
     elif jobs:
         console = console_for(sys.stdout, colour=use_colour(sys.stdout))
-        console.print(job_table(jobs))
+        console.print(job_table(jobs, now=now))
         for line in failure_lines(jobs):  # why a job failed matters more than any column
             console.print(line, markup=False, style="red")
     return ExitCode.OK if len(jobs) == len(job_ids) else ExitCode.API
