@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Column
 from rich.text import Text
 
 import fwbatch_async as fw
@@ -74,6 +76,16 @@ class _EtaColumn(TimeRemainingColumn):
         return Text("") if task.stop_time is not None else super().render(task)
 
 
+class _StallColumn(ProgressColumn):
+    """How long a stalled job has made no progress, counting on, until it moves again (the ETA cannot say)."""
+
+    def render(self, task: Task) -> Text:
+        since = task.fields.get("stalled_since")
+        if since is None or task.stop_time is not None:
+            return Text("")
+        return Text(f"no progress for {format_duration(int(time.monotonic() - since))}", style="yellow")
+
+
 class JobBoard:
     """A progress bar a job with its state, counts, failures, rate and ETA; render :attr:`progress`."""
 
@@ -86,12 +98,13 @@ class JobBoard:
             TextColumn("{task.fields[failed]}", style="red"),
             _RateColumn(),
             _EtaColumn(),
+            _StallColumn(table_column=Column(no_wrap=True)),
             auto_refresh=False,
         )
         self._tasks: dict[str, TaskID] = {}
         for job_id in job_ids:
             self._tasks[job_id] = self.progress.add_task(
-                job_id, total=None, job=job_id, state="…", counts="", failed="", start=False
+                job_id, total=None, job=job_id, state="…", counts="", failed="", stalled_since=None, start=False
             )
 
     def update(self, update: fw.JobUpdate) -> None:
@@ -112,6 +125,10 @@ class JobBoard:
             counts=progress_text(progress),
             failed=f"{failed:,} failed" if failed else "",
         )
+        if fw.Change.STALLED in update.changes and update.stalled_for is not None:
+            self.progress.update(task, stalled_since=time.monotonic() - update.stalled_for)
+        elif update.changes & {fw.Change.PROGRESS, fw.Change.STATE}:
+            self.progress.update(task, stalled_since=None)
         if update.finished:
             self.progress.stop_task(task)
 
@@ -123,5 +140,7 @@ class JobBoard:
             self.progress.stop_task(task)
 
     def _add(self, job_id: str) -> TaskID:
-        self._tasks[job_id] = self.progress.add_task(job_id, total=None, job=job_id, state="", counts="", failed="")
+        self._tasks[job_id] = self.progress.add_task(
+            job_id, total=None, job=job_id, state="", counts="", failed="", stalled_since=None
+        )
         return self._tasks[job_id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -33,9 +34,27 @@ def terminal_env() -> dict[str, str]:
     return env | {"TERM": "xterm-256color", "PYTHONWARNINGS": "error"}
 
 
+@contextlib.contextmanager
+def emulator_process(scenario: Scenario, path: Path, env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """``fwbatch emulator`` in its own process at 200x real time serving ``scenario``; ``env`` pointing at it."""
+    path.write_text(json.dumps(scenario.to_json()))
+    process = subprocess.Popen(
+        [str(FWBATCH), "emulator", "--port", "0", "--speed", "200", "--scenario", str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env | {"PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    try:
+        yield env | read_exports(process.stdout)
+    finally:  # also when the test failed: no emulator outlives it
+        process.terminate()
+        process.communicate(timeout=30)
+
+
 @pytest.fixture
 def served(tmp_path: Path, terminal_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """``fwbatch emulator`` in its own process, 200x real time: two jobs of 10 emulated minutes, one failing."""
+    """Two jobs of 10 emulated minutes, one failing."""
     scenario = Scenario(
         account="tty-account",
         seed=5,
@@ -44,19 +63,8 @@ def served(tmp_path: Path, terminal_env: dict[str, str]) -> Iterator[dict[str, s
             JobSpec(id="tty-bad", requests=3000, ranks=2, duration=600, outcome="FAILED", late=NO_LATE_LINES),
         ],
     )
-    path = tmp_path / "scenario.json"
-    path.write_text(json.dumps(scenario.to_json()))
-    process = subprocess.Popen(
-        [str(FWBATCH), "emulator", "--port", "0", "--speed", "200", "--scenario", str(path)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=terminal_env | {"PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    exports = read_exports(process.stdout)
-    yield terminal_env | exports
-    process.terminate()
-    process.communicate(timeout=30)
+    with emulator_process(scenario, tmp_path / "scenario.json", terminal_env) as env:
+        yield env
 
 
 def test_watch_shows_live_bars_and_ends_with_the_outcome(served: dict[str, str]) -> None:
@@ -91,3 +99,16 @@ def test_demo_runs_to_the_end_in_a_terminal(terminal_env: dict[str, str]) -> Non
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_watch_shows_a_stalled_job_on_the_board(tmp_path: Path, terminal_env: dict[str, str]) -> None:
+    stuck = JobSpec(id="tty-stuck", requests=3000, ranks=2, duration=600, start_after=-300, outcome="STUCK")
+    scenario = Scenario(account="tty-account", seed=5, jobs=[stuck])
+    with emulator_process(scenario, tmp_path / "scenario.json", terminal_env) as env:
+        child = spawn("watch", "tty-stuck", "--stall-after", "1", env=env)
+        child.expect("RUNNING")
+        child.expect(r"no progress for \d+[smhd]")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+        child.close()
+    assert child.exitstatus == 130
