@@ -115,17 +115,28 @@ def main(
 
 @main.command(epilog=_EXIT_CODES)
 @click.argument("jobs", nargs=-1, required=True, metavar="JOB...")
-@click.option("--json", "as_json", is_flag=True, help="Print the jobs as a JSON array, as the API sends them.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["table", "wide", "json"]),
+    default="table",
+    show_default=True,
+    help="table; wide: with tokens and model; json: the jobs as the API sends them.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as -o json.")
 @click.pass_obj
-def status(settings: Settings, jobs: Sequence[str], as_json: bool) -> None:
-    """Show jobs: state, progress, failures, tokens, model, age.
+def status(settings: Settings, jobs: Sequence[str], output: str, as_json: bool) -> None:
+    """Show jobs: state, progress, failures, age, expiry (-o wide: tokens and model too).
+
+    A narrow terminal drops the less important columns; a job's id and state are never cut.
 
     \b
     Examples:
       fwbatch status nightly-eval
-      fwbatch status job-a job-b --json | jq '.[].state'
+      fwbatch status job-a job-b -o wide
+      fwbatch status job-a job-b -o json | jq '.[].state'
     """
-    _finish(run_command(show_status(settings, jobs, as_json=as_json)))
+    _finish(run_command(show_status(settings, jobs, output="json" if as_json else output)))
 
 
 def _selection(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -14,6 +15,8 @@ from fwbatch_async.emulator import Emulator, ManualClock
 from .clikit import ACCOUNT, API_KEY, Fwbatch, Key, held
 
 pytestmark = pytest.mark.timeout(120)
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def records(text: str) -> list[dict[str, Any]]:
@@ -51,6 +54,26 @@ async def test_status_table_shows_state_and_progress(fwbatch: Fwbatch) -> None:
     assert failed.split()[:2] == ["failed-job", "FAILED"]
     assert why == "failed-job FAILED (INTERNAL): rank 1 ran out of memory"  # the reason, under the table
     assert "\x1b[" not in result.out  # no colour in a pipe
+
+
+async def test_status_wide_adds_tokens_and_model_and_json_is_also_o_json(fwbatch: Fwbatch) -> None:
+    wide = await fwbatch.run("status", "done-job", "-o", "wide")
+    assert wide.code == 0
+    assert wide.out.splitlines()[0].split() == [
+        "JOB", "STATE", "PROCESSED", "FAILED", "%", "TOKENS", "IN/OUT", "MODEL", "AGE", "EXPIRES"
+    ]  # fmt: skip
+    assert (await fwbatch.run("status", "done-job", "-o", "json")).out == (
+        await fwbatch.run("status", "done-job", "--json")
+    ).out
+
+
+async def test_status_with_forced_colour_in_a_pipe_keeps_every_column_whole(fwbatch: Fwbatch) -> None:
+    result = await fwbatch.run("status", "done-job", "failed-job", FORCE_COLOR="1", COLUMNS="80")
+    assert result.code == 0
+    assert "\x1b[" in result.out  # colour, as asked
+    header, done, *_ = (ANSI.sub("", line) for line in result.out.splitlines())
+    assert header.split() == ["JOB", "STATE", "PROCESSED", "FAILED", "%", "AGE", "EXPIRES"]
+    assert done.split()[:3] == ["done-job", "COMPLETED", "400/400"]
 
 
 async def test_an_unknown_job_is_one_line_on_stderr_and_exit_3_while_the_others_show(fwbatch: Fwbatch) -> None:

@@ -30,7 +30,9 @@ def spawn(*args: str, env: dict[str, str]) -> pexpect.spawn[str]:
 
 @pytest.fixture
 def terminal_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIREWORKS_", "NO_COLOR", "FORCE_COLOR"))}
+    # COLUMNS and LINES (set by some runners) would override the pseudo-terminal's own size.
+    skipped = ("FIREWORKS_", "NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skipped)}
     return env | {"TERM": "xterm-256color", "PYTHONWARNINGS": "error"}
 
 
@@ -112,3 +114,24 @@ def test_watch_shows_a_stalled_job_on_the_board(tmp_path: Path, terminal_env: di
         child.expect(pexpect.EOF)
         child.close()
     assert child.exitstatus == 130
+
+
+@pytest.mark.parametrize("columns", [80, 40])
+def test_status_on_a_narrow_terminal_drops_columns_but_never_cuts_an_id_or_a_state(
+    tmp_path: Path, terminal_env: dict[str, str], columns: int
+) -> None:
+    ids = [f"nightly-evaluation-shard-{n:04}" for n in range(3)]
+    jobs = [JobSpec(id=job_id, requests=3000, ranks=2, duration=600, start_after=-700) for job_id in ids]
+    with emulator_process(Scenario(account="tty-account", seed=5, jobs=jobs), tmp_path / "s.json", terminal_env) as env:
+        child = pexpect.spawn(
+            str(FWBATCH), ["status", *ids], env=env, encoding="utf-8", dimensions=(40, columns), timeout=60
+        )
+        child.expect(pexpect.EOF)
+        child.close()
+    assert child.exitstatus == 0
+    header, *rows = ANSI.sub("", child.before or "").splitlines()
+    assert header.split()[:2] == ["JOB", "STATE"]
+    assert "MODEL" not in header  # model and tokens are for -o wide
+    assert [row.split()[:2] for row in rows] == [[job_id, "COMPLETED"] for job_id in ids]
+    assert all(len(line) <= columns for line in [header, *rows])
+    assert "…" not in header + "".join(rows)
