@@ -11,6 +11,7 @@ from typing import Any, TypeVar, cast
 import attrs
 import click
 
+import fwbatch_async as fw
 from fwbatch_async.emulator.cli import build, run
 from fwbatch_async.emulator.named import NAMED_SCENARIOS
 
@@ -19,7 +20,7 @@ from .demo import run_demo
 from .follow import follow_jobs
 from .lines import LineWriter, use_colour
 from .logs import LogSelection, show_logs
-from .outcome import ExitCode
+from .outcome import ExitCode, describe
 from .outcome import run as run_command
 from .status import show_status
 from .timespec import parse_since
@@ -42,6 +43,12 @@ class _StderrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
+            args = record.args
+            if isinstance(args, tuple):  # errors in the command's words, short: URLs only with -v
+                record = logging.makeLogRecord(record.__dict__)
+                record.args = tuple(
+                    describe(arg, advice=False) if isinstance(arg, fw.FwBatchError) else arg for arg in args
+                )
             sys.stderr.write(f"fwbatch: {record.levelname.lower()}: {self.format(record)}\n")
         except Exception:  # logging must never take the command down
             self.handleError(record)

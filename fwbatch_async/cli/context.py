@@ -11,6 +11,7 @@ import attrs
 import fwbatch_async as fw
 
 from .outcome import describe
+from .retrying import CommandRetry
 
 __all__ = ["Settings", "check_jobs"]
 
@@ -26,8 +27,8 @@ class Settings:
     attempts: int
     max_rate: float = 10.0
 
-    def client(self) -> fw.AsyncClient:
-        """A client for these settings.
+    def client(self, *, one_shot: bool = False) -> fw.AsyncClient:
+        """A client for these settings; each retry is said on stderr, and ``one_shot`` does not retry a refusal.
 
         Raises:
             ArgumentError: no API key, or a setting the client rejects.
@@ -39,7 +40,7 @@ class Settings:
             account_id=self.account_id,
             base_url=self.base_url,
             timeout=self.timeout,
-            retry=fw.RetryPolicy(max_attempts=self.attempts),
+            retry=CommandRetry(max_attempts=self.attempts, refused_is_final=one_shot),
             max_rate=self.max_rate,
         )
 

@@ -75,7 +75,7 @@ async def show_logs(
 ) -> ExitCode:
     """Print the selected lines; with ``follow``, keep printing until the job finished and its log drained."""
     log_id = batch_job_id or job_id
-    async with settings.client() as client:
+    async with settings.client(one_shot=not follow) as client:
         if follow:
             if not await check_jobs(client, [job_id]):
                 return ExitCode.API

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import errno
 import logging
 import os
 import sys
 from collections.abc import Coroutine, Iterable
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import fwbatch_async as fw
 
-__all__ = ["ExitCode", "describe", "in_cli_words", "job_outcome", "run"]
+__all__ = ["ExitCode", "connection_problem", "describe", "in_cli_words", "job_outcome", "refused", "run"]
 
 _LOG = logging.getLogger("fwbatch_async.cli")
 
@@ -89,8 +91,28 @@ def _where(url: str, request_id: str | None = None) -> str:
     return f" [{'; '.join(notes)}]" if notes and _verbose() else ""
 
 
-def describe(error: fw.FwBatchError) -> str:
+def refused(error: fw.FwBatchError) -> bool:
+    """Whether nothing listens at the address: the connection was refused, not lost or slow."""
+    cause = error.__cause__
+    return isinstance(error, fw.APIConnectionError) and isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
+
+
+def connection_problem(error: fw.APIConnectionError) -> str:
+    """What went wrong reaching the server, shortly: ``connection refused by 127.0.0.1:9``.
+
+    Example:
+        >>> connection_problem(fw.APITimeoutError("no response within the timeout", url="http://h:1/v1/x"))
+        'no response within the timeout'
+    """
+    if refused(error):
+        return f"connection refused by {urlsplit(error.url).netloc or 'the server'}"
+    return error.message
+
+
+def describe(error: fw.FwBatchError, *, advice: bool = True) -> str:
     """The error's one short line in the command's words; ``-v`` adds the URL and the request id.
+
+    ``advice`` adds where to look when the key or the address is wrong.
 
     Example:
         >>> describe(fw.NotFoundError("job 'x' not found", status=404, code="NOT_FOUND", url="http://h/v1/x"))
@@ -100,11 +122,12 @@ def describe(error: fw.FwBatchError) -> str:
         # The summary prints the server's text safely; without the URL, reason and request id it stays short.
         bare = fw.APIStatusError(error.message, status=error.status, code=error.code)
         text = bare.summary + _where(error.url, error.request_id)
-        if isinstance(error, fw.AuthenticationError):
+        if advice and isinstance(error, fw.AuthenticationError):
             return f"{text} (check --api-key or FIREWORKS_API_KEY)"
         return text
     if isinstance(error, fw.APIConnectionError):
-        return f"{in_cli_words(error.message)}{_where(error.url)} (check --base-url or FIREWORKS_BASE_URL)"
+        text = in_cli_words(connection_problem(error)) + _where(error.url)
+        return f"{text} (check --base-url or FIREWORKS_BASE_URL)" if advice else text
     if isinstance(error, fw.InvalidResponseError):
         return f"invalid {error.endpoint} response (HTTP {error.status}): {error.problem}{_where(error.url)}"
     return str(error)

@@ -18,7 +18,7 @@ __all__ = ["show_status"]
 
 async def show_status(settings: Settings, job_ids: Sequence[str], *, output: str) -> ExitCode:
     """Read every job at once; the ones that could be read are shown, the others named on stderr."""
-    async with settings.client() as client:
+    async with settings.client(one_shot=True) as client:
         results = await asyncio.gather(
             *(client.get_batch_inference_job(job_id) for job_id in job_ids), return_exceptions=True
         )

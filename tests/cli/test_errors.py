@@ -64,3 +64,32 @@ async def test_setup_mistakes_name_the_flags_not_the_python_arguments(
     assert result.err.startswith("fwbatch: error: ")
     assert advice in result.err
     assert "=" not in result.err.replace("--", "")  # no account_id=, allow_insecure_http=True, api_key=
+
+
+@pytest.mark.parametrize(
+    "command", [["status", "done-job"], ["logs", "done-job"], ["logs", "done-job", "--since", "1m"]]
+)
+async def test_a_one_shot_command_fails_at_once_on_a_refused_connection(
+    fwbatch: Fwbatch, unused_tcp_port: int, command: list[str]
+) -> None:
+    result = await fwbatch.run("-v", "--base-url", f"http://127.0.0.1:{unused_tcp_port}", *command)
+    assert result.code == 3
+    assert "retrying" not in result.err  # -v would log every retry: there is none
+    assert result.err.splitlines()[-1].startswith("fwbatch: error: ")
+    assert f"connection refused by 127.0.0.1:{unused_tcp_port}" in result.err
+
+
+@pytest.mark.parametrize("command", [["logs", "-f", "done-job"], ["watch", "done-job"], ["follow", "done-job"]])
+async def test_retries_before_a_long_command_starts_are_said_one_line_each(
+    fwbatch: Fwbatch, unused_tcp_port: int, command: list[str]
+) -> None:
+    result = await fwbatch.run("--base-url", f"http://127.0.0.1:{unused_tcp_port}", "--retries", "3", *command)
+    assert result.code == 3
+    refused = f"connection refused by 127.0.0.1:{unused_tcp_port}"
+    lines = result.err.splitlines()
+    assert [line for line in lines if "retrying (" in line] == [
+        f"fwbatch: {refused}; retrying (2/3)…",
+        f"fwbatch: {refused}; retrying (3/3)…",
+    ]
+    assert lines[-1] == f"fwbatch: error: {refused} (check --base-url or FIREWORKS_BASE_URL)"
+    assert all(len(line) < 160 for line in lines)  # no URL without -v
