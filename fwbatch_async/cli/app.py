@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
@@ -61,6 +62,13 @@ def _run(command: Any) -> None:
     metavar="N",
     help="Requests a second at most (the account's cap, 100 a second, covers inference too).",
 )
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour: on a terminal (auto, NO_COLOR and FORCE_COLOR respected), always, or never.",
+)
 @click.option("-v", "--verbose", count=True, help="Log what the client does (-vv: every request).")
 @click.version_option(package_name="fwbatch-async", prog_name="fwbatch")
 @click.pass_context
@@ -72,6 +80,7 @@ def main(
     timeout: float,
     retries: int,
     max_rate: float,
+    color: str,
     verbose: int,
 ) -> None:
     """Status, logs and progress of Fireworks batch inference jobs.
@@ -86,6 +95,13 @@ def main(
     from .context import Settings  # noqa: PLC0415 - see the imports
     from .stderrlog import log_to_stderr  # noqa: PLC0415
 
+    # The flag wins over the environment by setting it: our lines and rich's displays both read these variables.
+    if color == "always":
+        os.environ.pop("NO_COLOR", None)
+        os.environ["FORCE_COLOR"] = "1"
+    elif color == "never":
+        os.environ.pop("FORCE_COLOR", None)
+        os.environ["NO_COLOR"] = "1"
     log_to_stderr(logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG)
     ctx.obj = Settings(
         api_key=api_key, account_id=account, base_url=base_url, timeout=timeout, attempts=retries, max_rate=max_rate
@@ -138,7 +154,7 @@ def _selection(
 def _log_options(function: _F) -> _F:
     """The options that choose lines and how they look, handed to the command as ``selection`` and ``style``."""
     options = [
-        click.option("--tail", type=click.IntRange(min=0), help="Start with the last N lines."),
+        click.option("-n", "--tail", type=click.IntRange(min=0), help="Start with the last N lines."),
         click.option(
             "--since", metavar="10m|TIME", help="Start this long ago (90s, 10m, 2h, 1d) or at an RFC 3339 time."
         ),

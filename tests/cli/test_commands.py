@@ -115,6 +115,31 @@ async def test_logs_tail_rank_filter_and_since_select_what_the_server_holds(
     assert lines_of(later) == Counter(key for key in everything if key[0] >= middle)
 
 
+async def test_n_is_tail(fwbatch: Fwbatch) -> None:
+    short = await fwbatch.run("logs", "done-job", "-n", "3")
+    assert (short.code, short.out) == (0, (await fwbatch.run("logs", "done-job", "--tail", "3")).out)
+    assert short.out.count("\n[") + short.out.startswith("[") == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "coloured"),
+    [
+        (["--color", "always"], {}, True),
+        (["--color", "always"], {"NO_COLOR": "1"}, True),
+        (["--color", "never"], {"FORCE_COLOR": "1"}, False),
+        (["--color", "auto"], {"FORCE_COLOR": "1"}, True),
+        ([], {}, False),  # a pipe
+    ],
+)
+async def test_color_always_never_or_auto_wins_over_the_environment(
+    fwbatch: Fwbatch, args: list[str], env: dict[str, str], coloured: bool
+) -> None:
+    for command in (["status", "done-job"], ["logs", "done-job", "-n", "2"]):
+        result = await fwbatch.run(*args, *command, **env)
+        assert result.code == 0
+        assert ("\x1b[" in result.out) is coloured
+
+
 async def test_logs_text_has_rank_prefixes_timestamps_and_multi_line_messages_whole(
     fwbatch: Fwbatch, fwbatch_emulator: Emulator[ManualClock]
 ) -> None:
