@@ -52,6 +52,7 @@ def job_outcome(ends: Iterable[fw.JobEnded]) -> ExitCode:
 
 # The library advises Python callers; a shell user needs the flag or variable that does the same.
 _CLI_WORDS: Final = (
+    ("batch_job_id ", "job "),  # a log id, given as JOB or as --batch-job-id
     ("job_id ", "job "),
     (
         "pass account_id= to the client, set FIREWORKS_ACCOUNT_ID, or pass the full name",
