@@ -26,6 +26,7 @@ from anyio.abc import TaskGroup
 from ._core.errors import ClientClosedError, FwBatchError
 from ._core.events import JobEnded, JobEvent, LogLine
 from ._core.following import FollowMachine
+from ._core.jobs import ended_at
 from ._core.listing import StateLister
 from ._core.models import JobListPage, LogPage
 from ._core.polling import DEADLINE_SLACK
@@ -238,7 +239,8 @@ class Dispatcher:
     def _watched(self, job: _Job, now: float) -> None:
         """The job was read (on its own or in a listing): start its log's drain, or hold it, and place its watch."""
         if job.watch.wake(now) is None and job.follow is not None:
-            job.follow.finish(now, job.watch.finished_at)  # the job has finished: its log drains and ends
+            # The job has finished: its log drains and ends, at once when it ended more than a lookback ago.
+            job.follow.finish(now, job.watch.finished_at, ended_at(job.watch.last))
             self._scheduler.hold((job.target.job_id, _LOGS), now, held=False)
             self._scheduler.touch((job.target.job_id, _LOGS), now)
         else:

@@ -216,7 +216,7 @@ class JobMethods:
         """
         mapping = dict(batch_job_ids or {})
         targets = [JobTarget(job_id, mapping.get(job_id, job_id)) for job_id in unique_ids(job_ids)]
-        now_ns = self._sender.clock.time_ns()
+        now_ns = self._sender.server_now_ns()  # a since= duration counts back on the server's clock
         follow = FollowPlan.create(
             self._config.account_id,
             lines,

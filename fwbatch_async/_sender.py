@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import attrs
 
@@ -40,6 +40,9 @@ T = TypeVar("T")
 _LOG = logging.getLogger("fwbatch_async.client")
 # Failures in a row that make an outage: one failed request that a retry cures is not worth a warning.
 _OUTAGE_AFTER = 2
+
+
+_HALF_SECOND: Final = 500_000_000
 
 
 @attrs.frozen
@@ -81,6 +84,7 @@ class Sender:
         self._transport: Transport | None = None
         self._closed = False
         self._outages: dict[str, _Outage] = {}  # by endpoint: one failing does not make the others' news
+        self._server_offset: int | None = None  # ns the server's clock is ahead of ours, from the newest Date
 
     @property
     def transport(self) -> Transport | None:
@@ -166,7 +170,15 @@ class Sender:
             self._recovered(request.endpoint)
         if _LOG.isEnabledFor(logging.DEBUG):
             _LOG.debug("GET %s: answered in %.3fs", request.target, clock.monotonic() - sent)
-        return Reply(value, server_time_ns(raw.headers.get("Date")))
+        server_time = server_time_ns(raw.headers.get("Date"))
+        if server_time is not None:
+            # The Date is whole seconds, cut down: half a second up makes the estimate right to within half of one.
+            self._server_offset = server_time + _HALF_SECOND - clock.time_ns()
+        return Reply(value, server_time)
+
+    def server_now_ns(self) -> int:
+        """The server's clock now (ns), as the newest ``Date`` heard shows it; the client's before any answer."""
+        return self.clock.time_ns() + (self._server_offset or 0)
 
     async def call(self, request: Request, model: type[T]) -> Reply[T]:
         """Send ``request`` until it succeeds or the client's retry policy gives up.

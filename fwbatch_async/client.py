@@ -124,6 +124,21 @@ class AsyncClient(JobMethods):
         """The clock this client waits on."""
         return self._sender.clock
 
+    def server_time(self) -> Timestamp:
+        """The server's clock now, to within a second: the client's clock set by the newest ``Date`` the server sent.
+
+        Before the first answer it is the client's own clock. A ``since=`` given as a duration (``follow_logs``,
+        ``follow_job(s)``) counts back from it, so "the last minute" means the server's last minute even when the
+        two clocks disagree.
+
+        Example:
+            >>> async def last_minute(client: AsyncClient, job_id: str) -> list[LogEntry]:
+            ...     await client.get_batch_inference_job(job_id)  # any answer sets the server's clock
+            ...     start = client.server_time().ns - 60 * 10**9
+            ...     return [entry async for entry in client.iter_logs(job_id, start_time=Timestamp(start))]
+        """
+        return Timestamp(self._sender.server_now_ns())
+
     @property
     def retry(self) -> RetryPolicy:
         """How this client retries failed requests."""
@@ -376,7 +391,7 @@ class AsyncClient(JobMethods):
             ...             print(entry.log_time, entry.rank, entry.message)
         """
         start = FollowStart.create(
-            last=last, since=since, from_start=from_start, cursor=cursor, now_ns=self.clock.time_ns()
+            last=last, since=since, from_start=from_start, cursor=cursor, now_ns=self._sender.server_now_ns()
         )
         plan = FollowPlan.create(
             self.account_id,

@@ -15,8 +15,8 @@ answer back: :meth:`~FollowMachine.on_page` (which returns the entries to hand o
   rejections in a row end the follow, the server cannot page); anything the retry policy can fix is waited out with
   its delays (a server's ``Retry-After`` first), for as long as it takes; anything else ends the follow;
 - **the drain**: after :meth:`~FollowMachine.finish`, the follow ends at the first complete read that finds nothing
-  new and began a lookback after the job ended, on the server's clock (its ``Date``) or, if that comes first, on
-  the follower's;
+  new and began a lookback after the job ended, on the server's clock (its ``Date``, against the job's end time when
+  known, so a job that ended long ago drains at once) or, if that comes first, on the follower's;
 - **a deleted job**: a 404 after the log was read ends the follow (with a notice): its job was deleted, and
   nothing more can come.
 """
@@ -80,7 +80,7 @@ class FollowStart:
     ) -> FollowStart:
         """The start a follow's arguments ask for: the last 10 lines when none is given.
 
-        ``now_ns`` (the wall clock, ns) resolves a ``since`` given as a duration.
+        ``now_ns`` (the server's clock as best known, ns) resolves a ``since`` given as a duration.
 
         Raises:
             ValueError: more than one start, a negative ``last``, a malformed ``since`` or cursor.
@@ -304,16 +304,20 @@ class FollowMachine:
             raise error
         self._due = now + delay
 
-    def finish(self, now: float, server_time: int | None = None) -> None:
+    def finish(self, now: float, server_time: int | None = None, ended_at: int | None = None) -> None:
         """Say the job has finished (seen at ``now``; ``server_time`` is the server's ``Date`` on that answer).
 
         The follow then ends at the first complete read that finds nothing new and began a lookback after the job
-        ended. Calling it again changes nothing.
+        ended. ``ended_at`` (ns, the server's clock) is when the job ended, if known: a job that ended longer than a
+        lookback ago has nothing late to wait for, and its drain ends at the next complete read that finds nothing.
+        Calling it again changes nothing.
         """
         if self._drain_at is not None:
             return
         self._drain_at = now + self._settings.window.lookback
-        if server_time is not None:
+        if ended_at is not None:
+            self._drain_server_at = ended_at + self._lookback_ns
+        elif server_time is not None:
             # The Date is whole seconds: the job may have ended up to a second after it.
             self._drain_server_at = server_time + _NS + self._lookback_ns
         if not self._reading and self._due > now:

@@ -18,7 +18,16 @@ from .enums import JobState
 from .models import BatchInferenceJob, JobProgress
 from .polling import DEADLINE_SLACK, PollPolicy
 
-__all__ = ["NEWER_WATCH_FIELDS", "WATCH_FIELDS", "WATCH_POLL", "Change", "JobUpdate", "JobWatcher", "failure_message"]
+__all__ = [
+    "NEWER_WATCH_FIELDS",
+    "WATCH_FIELDS",
+    "WATCH_POLL",
+    "Change",
+    "JobUpdate",
+    "JobWatcher",
+    "ended_at",
+    "failure_message",
+]
 
 WATCH_FIELDS: Final = ("name", "state", "status", "jobProgress", "updateTime", "waitingOnCapacity")
 """The fields a watch reads (``readMask``): what changes, and what says why it ended."""
@@ -195,3 +204,20 @@ def failure_message(job: BatchInferenceJob) -> str:
     reason = job.status.message if job.status is not None and job.status.message else "no reason given"
     code = f" ({job.status.code})" if job.status is not None and job.status.code not in {"", "OK"} else ""
     return f"job {job.job_id} ended {job.state.short_name}{code}: {reason}"
+
+
+def ended_at(job: BatchInferenceJob | None) -> int | None:
+    """When a finished job ended (ns, the server's clock): its lifecycle's end, else its last update, if it says.
+
+    A later update than the end only makes the time later, which keeps a drain that relies on it safe.
+
+    Example:
+        >>> from fwbatch_async import Timestamp
+        >>> ended_at(BatchInferenceJob(update_time=Timestamp(5)))
+        5
+    """
+    if job is None:
+        return None
+    lifecycle_end = job.lifecycle.end_time if job.lifecycle is not None else None
+    end = lifecycle_end or job.update_time
+    return None if end is None else end.ns

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
-import attrs
 import click
 
-from fwbatch_async.emulator.cli import build, run
-from fwbatch_async.emulator.named import NAMED_SCENARIOS
-
-from .context import Settings
-from .demo import run_demo
-from .follow import follow_jobs
-from .lines import LineWriter, use_colour
-from .logs import LogSelection, show_logs
-from .outcome import ExitCode
-from .outcome import run as run_command
-from .status import show_status
-from .timespec import parse_since
-from .watch import watch_jobs
+# Each command imports what it needs when it runs: `fwbatch --help` loads click and this module, no client, no
+# emulator, no rich (issue 18: help in well under 0.3 s).
+if TYPE_CHECKING:
+    from .context import Settings
+    from .lines import LineWriter
+    from .logs import LogSelection
+    from .outcome import ExitCode
 
 __all__ = ["main"]
 
@@ -37,27 +31,15 @@ Exit codes: 0 done (every job waited for completed); 1 a job failed, expired or 
 """
 
 
-class _StderrHandler(logging.Handler):
-    """Writes to whatever ``sys.stderr`` is when a record comes, so a live display that redirects it stays whole."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            sys.stderr.write(self.format(record) + "\n")
-        except Exception:  # logging must never take the command down
-            self.handleError(record)
-
-
-def _log_to_stderr(level: int) -> None:
-    """The library's warnings (lines possibly missed, a job that stopped) always; more with -v."""
-    handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("fwbatch: %(levelname)s: %(message)s"))
-    package = logging.getLogger("fwbatch_async")
-    package.addHandler(handler)
-    package.setLevel(level)
-
-
 def _finish(code: ExitCode) -> None:
     sys.exit(int(code))
+
+
+def _run(command: Any) -> None:
+    """Run a command's coroutine and exit with its code."""
+    from .outcome import run  # noqa: PLC0415 - see the imports
+
+    _finish(run(command))
 
 
 @click.group(context_settings=_CONTEXT, epilog=_EXIT_CODES)
@@ -80,6 +62,13 @@ def _finish(code: ExitCode) -> None:
     metavar="N",
     help="Requests a second at most (the account's cap, 100 a second, covers inference too).",
 )
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour: on a terminal (auto, NO_COLOR and FORCE_COLOR respected), always, or never.",
+)
 @click.option("-v", "--verbose", count=True, help="Log what the client does (-vv: every request).")
 @click.version_option(package_name="fwbatch-async", prog_name="fwbatch")
 @click.pass_context
@@ -91,6 +80,7 @@ def main(
     timeout: float,
     retries: int,
     max_rate: float,
+    color: str,
     verbose: int,
 ) -> None:
     """Status, logs and progress of Fireworks batch inference jobs.
@@ -102,7 +92,17 @@ def main(
       fwbatch status demo-summaries demo-translations
       fwbatch logs -f demo-translations --rank 0
     """
-    _log_to_stderr(logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG)
+    from .context import Settings  # noqa: PLC0415 - see the imports
+    from .stderrlog import log_to_stderr  # noqa: PLC0415
+
+    # The flag wins over the environment by setting it: our lines and rich's displays both read these variables.
+    if color == "always":
+        os.environ.pop("NO_COLOR", None)
+        os.environ["FORCE_COLOR"] = "1"
+    elif color == "never":
+        os.environ.pop("FORCE_COLOR", None)
+        os.environ["NO_COLOR"] = "1"
+    log_to_stderr(logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG)
     ctx.obj = Settings(
         api_key=api_key, account_id=account, base_url=base_url, timeout=timeout, attempts=retries, max_rate=max_rate
     )
@@ -110,22 +110,38 @@ def main(
 
 @main.command(epilog=_EXIT_CODES)
 @click.argument("jobs", nargs=-1, required=True, metavar="JOB...")
-@click.option("--json", "as_json", is_flag=True, help="Print the jobs as a JSON array, as the API sends them.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["table", "wide", "json"]),
+    default="table",
+    show_default=True,
+    help="table; wide: with tokens and model; json: the jobs as the API sends them.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as -o json.")
 @click.pass_obj
-def status(settings: Settings, jobs: Sequence[str], as_json: bool) -> None:
-    """Show jobs: state, progress, failures, tokens, model, age.
+def status(settings: Settings, jobs: Sequence[str], output: str, as_json: bool) -> None:
+    """Show jobs: state, progress, failures, age, expiry (-o wide: tokens and model too).
+
+    A narrow terminal drops the less important columns; a job's id and state are never cut.
 
     \b
     Examples:
       fwbatch status nightly-eval
-      fwbatch status job-a job-b --json | jq '.[].state'
+      fwbatch status job-a job-b -o wide
+      fwbatch status job-a job-b -o json | jq '.[].state'
     """
-    _finish(run_command(show_status(settings, jobs, as_json=as_json)))
+    from .status import show_status  # noqa: PLC0415 - see the imports
+
+    _run(show_status(settings, jobs, output="json" if as_json else output))
 
 
 def _selection(
     tail: int | None, since: str | None, from_start: bool, ranks: Sequence[int], text: str | None, lookback: float
 ) -> LogSelection:
+    from .logs import LogSelection  # noqa: PLC0415 - see the imports
+    from .timespec import parse_since  # noqa: PLC0415
+
     if sum([tail is not None, since is not None, from_start]) > 1:
         raise click.UsageError("give at most one of --tail, --since and --from-start")
     try:
@@ -138,7 +154,7 @@ def _selection(
 def _log_options(function: _F) -> _F:
     """The options that choose lines and how they look, handed to the command as ``selection`` and ``style``."""
     options = [
-        click.option("--tail", type=click.IntRange(min=0), help="Start with the last N lines."),
+        click.option("-n", "--tail", type=click.IntRange(min=0), help="Start with the last N lines."),
         click.option(
             "--since", metavar="10m|TIME", help="Start this long ago (90s, 10m, 2h, 1d) or at an RFC 3339 time."
         ),
@@ -178,14 +194,15 @@ def _log_options(function: _F) -> _F:
     return cast("_F", command)
 
 
-@attrs.frozen
-class _LineStyle:
+class _LineStyle(NamedTuple):
     """How log lines are written: with their times or not, as text or JSON."""
 
     timestamps: bool
     as_json: bool
 
     def writer(self, *, show_job: bool = False) -> LineWriter:
+        from .lines import LineWriter, use_colour  # noqa: PLC0415 - see the imports
+
         colour = use_colour(sys.stdout)
         return LineWriter(sys.stdout, colour=colour, timestamps=self.timestamps, json=self.as_json, show_job=show_job)
 
@@ -216,8 +233,9 @@ def logs(
       fwbatch logs nightly-eval --filter ERROR --timestamps
       fwbatch logs nightly-eval --json | jq -r .message
     """
-    writer = style.writer()
-    _finish(run_command(show_logs(settings, job, selection, writer, follow=follow, batch_job_id=batch_job_id)))
+    from .logs import show_logs  # noqa: PLC0415 - see the imports
+
+    _run(show_logs(settings, job, selection, style.writer(), follow=follow, batch_job_id=batch_job_id))
 
 
 @main.command(epilog=_EXIT_CODES)
@@ -239,7 +257,9 @@ def watch(settings: Settings, jobs: Sequence[str], stall_after: float | None) ->
       fwbatch watch nightly-eval
       fwbatch watch shard-1 shard-2 shard-3 && echo all completed
     """
-    _finish(run_command(watch_jobs(settings, jobs, stall_after=stall_after)))
+    from .watch import watch_jobs  # noqa: PLC0415 - see the imports
+
+    _run(watch_jobs(settings, jobs, stall_after=stall_after))
 
 
 @main.command(epilog=_EXIT_CODES)
@@ -262,7 +282,9 @@ def follow(
       fwbatch follow shard-1 shard-2 shard-3
       fwbatch follow shard-1 shard-2 --tail 0 --filter ERROR
     """
-    _finish(run_command(follow_jobs(settings, jobs, selection, style.writer(show_job=True), as_json=style.as_json)))
+    from .follow import follow_jobs  # noqa: PLC0415 - see the imports
+
+    _run(follow_jobs(settings, jobs, selection, style.writer(show_job=True), as_json=style.as_json))
 
 
 @main.command()
@@ -272,7 +294,7 @@ def follow(
     "--scenario",
     default="demo",
     show_default=True,
-    help=f"A built-in scenario ({', '.join(sorted(NAMED_SCENARIOS))}) or a JSON file.",
+    help="A built-in scenario (bench, demo, small) or a JSON file.",  # the emulator's NAMED_SCENARIOS
 )
 @click.option(
     "--speed",
@@ -317,6 +339,8 @@ def emulator(
       fwbatch emulator --scenario my-jobs.json --speed 1 --faults 429=0.1,reset=0.02
       fwbatch emulator --account-rpm 600
     """
+    from fwbatch_async.emulator.cli import build, run  # noqa: PLC0415 - see the imports
+
     try:
         server = build(
             scenario,
@@ -352,4 +376,6 @@ def demo(speed: float) -> None:
     Example:
       fwbatch demo
     """
-    _finish(run_command(run_demo(speed)))
+    from .demo import run_demo  # noqa: PLC0415 - see the imports
+
+    _run(run_demo(speed))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Column
 from rich.text import Text
 
 import fwbatch_async as fw
 
 from .jobtable import failure_reason, format_duration, format_expiry, progress_text, state_text, styled_state
+from .outcome import describe
 
 __all__ = ["JobBoard", "describe_end", "describe_update"]
 
@@ -40,7 +43,7 @@ def describe_update(update: fw.JobUpdate) -> str:
 def describe_end(end: fw.JobEnded) -> str:
     """One line for how a job ended."""
     if end.error is not None:
-        return f"{end.job_id} error: {end.error}"
+        return f"{end.job_id} error: {describe(end.error)}"
     job = end.job
     if job is None:
         return f"{end.job_id} ended ?"
@@ -73,6 +76,16 @@ class _EtaColumn(TimeRemainingColumn):
         return Text("") if task.stop_time is not None else super().render(task)
 
 
+class _StallColumn(ProgressColumn):
+    """How long a stalled job has made no progress, counting on, until it moves again (the ETA cannot say)."""
+
+    def render(self, task: Task) -> Text:
+        since = task.fields.get("stalled_since")
+        if since is None or task.stop_time is not None:
+            return Text("")
+        return Text(f"no progress for {format_duration(int(time.monotonic() - since))}", style="yellow")
+
+
 class JobBoard:
     """A progress bar a job with its state, counts, failures, rate and ETA; render :attr:`progress`."""
 
@@ -85,12 +98,13 @@ class JobBoard:
             TextColumn("{task.fields[failed]}", style="red"),
             _RateColumn(),
             _EtaColumn(),
+            _StallColumn(table_column=Column(no_wrap=True)),
             auto_refresh=False,
         )
         self._tasks: dict[str, TaskID] = {}
         for job_id in job_ids:
             self._tasks[job_id] = self.progress.add_task(
-                job_id, total=None, job=job_id, state="…", counts="", failed="", start=False
+                job_id, total=None, job=job_id, state="…", counts="", failed="", stalled_since=None, start=False
             )
 
     def update(self, update: fw.JobUpdate) -> None:
@@ -111,6 +125,10 @@ class JobBoard:
             counts=progress_text(progress),
             failed=f"{failed:,} failed" if failed else "",
         )
+        if fw.Change.STALLED in update.changes and update.stalled_for is not None:
+            self.progress.update(task, stalled_since=time.monotonic() - update.stalled_for)
+        elif update.changes & {fw.Change.PROGRESS, fw.Change.STATE}:
+            self.progress.update(task, stalled_since=None)
         if update.finished:
             self.progress.stop_task(task)
 
@@ -118,9 +136,11 @@ class JobBoard:
         """Show how a job ended, if it ended without a final update (it could not be read)."""
         if end.error is not None:
             task = self._tasks[end.job_id] if end.job_id in self._tasks else self._add(end.job_id)
-            self.progress.update(task, state="[red]ERROR[/]", counts=str(end.error)[:60])
+            self.progress.update(task, state="[red]ERROR[/]")  # why: on stderr below the bars, whole
             self.progress.stop_task(task)
 
     def _add(self, job_id: str) -> TaskID:
-        self._tasks[job_id] = self.progress.add_task(job_id, total=None, job=job_id, state="", counts="", failed="")
+        self._tasks[job_id] = self.progress.add_task(
+            job_id, total=None, job=job_id, state="", counts="", failed="", stalled_since=None
+        )
         return self._tasks[job_id]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+import sys
+from collections.abc import Sequence
 
 import attrs
 
 import fwbatch_async as fw
 
-__all__ = ["Settings", "check_access"]
+from .outcome import describe
+from .retrying import CommandRetry
+
+__all__ = ["Settings", "check_jobs"]
 
 
 @attrs.frozen
@@ -22,8 +27,8 @@ class Settings:
     attempts: int
     max_rate: float = 10.0
 
-    def client(self) -> fw.AsyncClient:
-        """A client for these settings.
+    def client(self, *, one_shot: bool = False) -> fw.AsyncClient:
+        """A client for these settings; each retry is said on stderr, and ``one_shot`` does not retry a refusal.
 
         Raises:
             ArgumentError: no API key, or a setting the client rejects.
@@ -35,16 +40,32 @@ class Settings:
             account_id=self.account_id,
             base_url=self.base_url,
             timeout=self.timeout,
-            retry=fw.RetryPolicy(max_attempts=self.attempts),
+            retry=CommandRetry(max_attempts=self.attempts, refused_is_final=one_shot),
             max_rate=self.max_rate,
         )
 
 
-async def check_access(client: fw.AsyncClient, job_id: str) -> None:
-    """Read one job before a long follow or watch, so a wrong address or key fails now with one line.
+async def check_jobs(client: fw.AsyncClient, job_ids: Sequence[str]) -> bool:
+    """Read every job at once before a long follow or watch; ``False`` when one does not exist (named on stderr).
 
-    Once following, the library waits out such failures as weather for as long as the follow lasts. A job that
-    does not exist is left for the follow to report, with the others still followed.
+    A wrong address or key fails now with one line; once following, the library would wait such failures out as
+    weather. An unknown id fails now too, wherever it is in the list, instead of after the others were followed: a
+    job that does not exist yet is not waited for.
+
+    Raises:
+        FwBatchError: the first error other than a 404, such as a wrong key or an unreachable server.
     """
-    with contextlib.suppress(fw.NotFoundError):
-        await client.get_batch_inference_job(job_id)
+    results = await asyncio.gather(
+        *(client.get_batch_inference_job(job_id) for job_id in job_ids), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, fw.NotFoundError):
+            raise result
+    missing = [
+        (job_id, result)
+        for job_id, result in zip(job_ids, results, strict=True)
+        if isinstance(result, fw.NotFoundError)
+    ]
+    for job_id, error in missing:
+        sys.stderr.write(f"fwbatch: error: {job_id}: {describe(error)}\n")
+    return not missing

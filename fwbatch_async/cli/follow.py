@@ -10,10 +10,10 @@ from typing import Final
 import fwbatch_async as fw
 
 from .board import describe_end, describe_update
-from .context import Settings, check_access
+from .context import Settings, check_jobs
 from .lines import LineWriter
 from .logs import LogSelection
-from .outcome import ExitCode, job_outcome
+from .outcome import ExitCode, describe, job_outcome
 
 __all__ = ["follow_jobs"]
 
@@ -63,7 +63,7 @@ def _json_event(event: fw.JobEvent) -> dict[str, object]:
         "event": "end",
         "job": event.job_id,
         "state": fw.to_wire(event.job)["state"] if event.job is not None else None,
-        "error": None if event.error is None else str(event.error),
+        "error": None if event.error is None else describe(event.error),
     }
 
 
@@ -74,7 +74,8 @@ async def follow_jobs(
     ids = list(dict.fromkeys(job_ids))
     status = _Status(ids)
     async with settings.client() as client:
-        await check_access(client, ids[0])
+        if not await check_jobs(client, ids):
+            return ExitCode.API
         events = client.follow_jobs(ids, **selection.follow_arguments())
         async with events:
             await _show(events, status, writer, as_json=as_json)
@@ -84,6 +85,8 @@ async def follow_jobs(
 async def _show(events: fw.JobEvents, status: _Status, writer: LineWriter, *, as_json: bool) -> None:
     """Write every event as it comes; the status line counts jobs by state and lines."""
     async for event in events:
+        if isinstance(event, fw.JobEnded) and event.error is not None:
+            writer.error(f"{event.job_id}: {describe(event.error)}")  # errors go to stderr, whatever the format
         if as_json:
             writer.record(_json_event(event))
             continue
@@ -93,7 +96,7 @@ async def _show(events: fw.JobEvents, status: _Status, writer: LineWriter, *, as
             status.seen(event.job_id, event.state.short_name)
             if event.changes & {fw.Change.FIRST, fw.Change.STATE, fw.Change.STALLED}:
                 writer.note(describe_update(event))
-        else:
+        elif event.error is None:
             writer.note(describe_end(event))
         if status.due() or not isinstance(event, fw.LogLine):
             writer.status(status.text(writer.lines))

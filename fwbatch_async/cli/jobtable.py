@@ -39,10 +39,14 @@ _PIPE_WIDTH: Final = 1000
 
 
 def console_for(stream: TextIO, *, colour: bool) -> Console:
-    """A rich console on ``stream``, plain text when ``colour`` is off."""
+    """A rich console on ``stream``, plain text when ``colour`` is off; as wide as a terminal, or a pipe's width.
+
+    The width follows the stream, not the colour: ``FORCE_COLOR=1 fwbatch status ... | cat`` keeps whole lines.
+    """
+    width = None if stream.isatty() else _PIPE_WIDTH
     if colour:
-        return Console(file=stream, force_terminal=True, highlight=False)
-    return Console(file=stream, no_color=True, width=_PIPE_WIDTH, highlight=False, force_terminal=False)
+        return Console(file=stream, force_terminal=True, highlight=False, width=width)
+    return Console(file=stream, no_color=True, width=width or _PIPE_WIDTH, highlight=False, force_terminal=False)
 
 
 def format_duration(seconds: int) -> str:
@@ -135,25 +139,57 @@ def failure_lines(jobs: Sequence[fw.BatchInferenceJob]) -> list[str]:
     return [f"{job.job_id} {failure_reason(job)}" for job in jobs if job.state.is_finished and not job.state.is_success]
 
 
-def job_table(jobs: Sequence[fw.BatchInferenceJob]) -> Table:
-    """One row a job: state, progress, failures, percent, tokens, model, age and time left before it expires."""
+def _row(job: fw.BatchInferenceJob, now: float | None) -> dict[str, str]:
+    """A job's cells as plain text, by column."""
+    progress = job.job_progress
+    return {
+        "JOB": job.job_id,
+        "STATE": state_text(job),
+        "PROCESSED": progress_text(progress),
+        "FAILED": f"{progress.failed_requests:,}" if progress else "-",
+        "%": f"{progress.percent}" if progress else "-",
+        "TOKENS IN/OUT": f"{progress.input_tokens:,}/{progress.output_tokens:,}" if progress else "-",
+        "MODEL": job.model.rsplit("/", 1)[-1] or "-",
+        "AGE": format_age(job, now),
+        "EXPIRES": format_expiry(job, now),
+    }
+
+
+_TABLE: Final = ("JOB", "STATE", "PROCESSED", "FAILED", "%", "AGE", "EXPIRES")
+_WIDE: Final = ("JOB", "STATE", "PROCESSED", "FAILED", "%", "TOKENS IN/OUT", "MODEL", "AGE", "EXPIRES")
+_NUMERIC: Final = frozenset({"PROCESSED", "FAILED", "%", "TOKENS IN/OUT"})
+# Dropped first to last when the table is wider than the screen; a job's id and state are never dropped nor cut.
+_DROPPED_FIRST: Final = ("MODEL", "TOKENS IN/OUT", "EXPIRES", "AGE", "FAILED", "PROCESSED", "%")
+_GAP: Final = 2  # between two columns of a table without borders
+
+
+def job_table(
+    jobs: Sequence[fw.BatchInferenceJob], now: float | None = None, *, wide: bool = False, width: int | None = None
+) -> Table:
+    """One row a job: state, progress, failures, percent, age, time left before it expires (``wide``: tokens, model).
+
+    ``now`` (seconds since the epoch, the server's clock when known) is what ages and expiries count from. A table
+    wider than ``width`` drops its less important columns, never the job's id or state, and never cuts a cell: print
+    it with ``crop=False`` so that a screen narrower than even those wraps them instead.
+
+    Example:
+        >>> job = fw.BatchInferenceJob(name="accounts/a/batchInferenceJobs/nightly-eval", state=fw.JobState.RUNNING)
+        >>> [column.header for column in job_table([job], width=40).columns]
+        ['JOB', 'STATE', 'PROCESSED', '%']
+    """
+    rows = [_row(job, now) for job in jobs]
+    widths = {name: max(len(name), *(len(row[name]) for row in rows)) for name in _WIDE}
+    shown = list(_WIDE if wide else _TABLE)
+    for name in _DROPPED_FIRST:
+        if width is None or sum(widths[n] for n in shown) + _GAP * (len(shown) - 1) <= width:
+            break
+        if name in shown:
+            shown.remove(name)
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("JOB", "STATE", "PROCESSED", "FAILED", "%", "TOKENS IN/OUT", "MODEL", "AGE", "EXPIRES"):
-        numeric = column in {"PROCESSED", "FAILED", "%", "TOKENS IN/OUT"}
-        table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
-    for job in jobs:
-        progress = job.job_progress
-        table.add_row(
-            job.job_id,
-            styled_state(job),
-            progress_text(progress),
-            f"{progress.failed_requests:,}" if progress else "-",
-            f"{progress.percent}" if progress else "-",
-            f"{progress.input_tokens:,}/{progress.output_tokens:,}" if progress else "-",
-            job.model.rsplit("/", 1)[-1] or "-",
-            format_age(job),
-            format_expiry(job),
-        )
+    for name in shown:
+        table.add_column(name, justify="right" if name in _NUMERIC else "left", no_wrap=True, min_width=widths[name])
+    for job, row in zip(jobs, rows, strict=True):
+        table.add_row(*(styled_state(job) if name == "STATE" else row[name] for name in shown))
     return table
 
 

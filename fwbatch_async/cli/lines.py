@@ -85,6 +85,17 @@ class LineWriter:
             sys.stderr.write(f"fwbatch: {text}\n")
             sys.stderr.flush()
 
+    def error(self, text: str) -> None:
+        """Report an error on stderr, also on a terminal, where the status line is cleared first and drawn again."""
+        if self._status:
+            self._stream.write(_CLEAR_LINE)
+            self._stream.flush()
+        sys.stderr.write(f"fwbatch: error: {text}\n")
+        sys.stderr.flush()
+        if self._status:
+            self._stream.write(self._status)
+            self._stream.flush()
+
     def status(self, text: str) -> None:
         """Show ``text`` as the status line below the log (terminal only; elsewhere it is dropped)."""
         if not self._colour or text == self._status:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from contextlib import aclosing
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import attrs
 
 import fwbatch_async as fw
 
-from .context import Settings, check_access
+from .context import Settings, check_jobs
 from .jobtable import failure_reason
 from .lines import LineWriter
 from .outcome import ExitCode, describe, job_outcome
@@ -44,10 +44,15 @@ class LogSelection:
             "lookback": self.lookback,
         }
 
-    def start_time(self) -> fw.Timestamp | datetime | None:
-        """The lower bound for a one-off read (``since`` as a time)."""
+    def start_time(self, server_now: fw.Timestamp) -> fw.Timestamp | None:
+        """The lower bound for a one-off read: ``since`` as a time, a duration counted back from the server's now.
+
+        Example:
+            >>> LogSelection(since=timedelta(seconds=90)).start_time(fw.Timestamp.parse("2026-11-22T04:00:00Z"))
+            Timestamp('2026-11-22T03:58:30.000000000Z')
+        """
         if isinstance(self.since, timedelta):
-            return datetime.now(UTC) - self.since
+            return fw.Timestamp(server_now.ns - self.since // timedelta(microseconds=1) * 1000)
         return self.since
 
 
@@ -70,17 +75,21 @@ async def show_logs(
 ) -> ExitCode:
     """Print the selected lines; with ``follow``, keep printing until the job finished and its log drained."""
     log_id = batch_job_id or job_id
-    async with settings.client() as client:
+    async with settings.client(one_shot=not follow) as client:
         if follow:
-            await check_access(client, job_id)
+            if not await check_jobs(client, [job_id]):
+                return ExitCode.API
             return await _follow(client, job_id, log_id, selection, writer)
         if selection.tail is not None:
             for entry in await client.tail_logs(log_id, selection.tail, ranks=selection.ranks, filter=selection.filter):
                 writer.entry(entry)
             return ExitCode.OK
+        if isinstance(selection.since, timedelta):
+            # One light read first: its answer's Date sets the server's clock, which the duration counts back on.
+            await client.get_batch_inference_job(job_id)
         entries = client.iter_logs(
             log_id,
-            start_time=selection.start_time(),
+            start_time=selection.start_time(client.server_time()),
             ranks=selection.ranks,
             filter=selection.filter,
             page_size=_PAGE_SIZE,

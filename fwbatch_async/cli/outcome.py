@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import errno
 import logging
 import os
 import sys
 from collections.abc import Coroutine, Iterable
-from typing import Any
+from typing import Any, Final
+from urllib.parse import urlsplit
 
 import fwbatch_async as fw
 
-__all__ = ["ExitCode", "describe", "job_outcome", "run"]
+__all__ = ["ExitCode", "connection_problem", "describe", "in_cli_words", "job_outcome", "refused", "run"]
 
 _LOG = logging.getLogger("fwbatch_async.cli")
 
@@ -48,12 +50,87 @@ def job_outcome(ends: Iterable[fw.JobEnded]) -> ExitCode:
     return ExitCode.JOB_FAILED
 
 
-def describe(error: fw.FwBatchError) -> str:
-    """The error's one line, with where to look when it is about the key or the address."""
-    if isinstance(error, fw.AuthenticationError):
-        return f"{error.summary} (check --api-key or FIREWORKS_API_KEY)"
+# The library advises Python callers; a shell user needs the flag or variable that does the same.
+_CLI_WORDS: Final = (
+    ("batch_job_id ", "job "),  # a log id, given as JOB or as --batch-job-id
+    ("job_id ", "job "),
+    (
+        "pass account_id= to the client, set FIREWORKS_ACCOUNT_ID, or pass the full name",
+        "pass --account, set FIREWORKS_ACCOUNT_ID, or give the full name",
+    ),
+    ("pass account_id= to the client or set FIREWORKS_ACCOUNT_ID", "pass --account or set FIREWORKS_ACCOUNT_ID"),
+    ("base_url ", "--base-url "),
+    (
+        "use https, or pass allow_insecure_http=True if you really mean it",
+        "give an https:// address (plain http only to this machine, such as the emulator)",
+    ),
+    ("; pass allow_insecure_http=True", " (plain http only to this machine)"),
+    ("api_key is", "the API key is"),
+)
+
+
+def in_cli_words(message: str) -> str:
+    """A library message with its Python advice (``pass account_id=``) turned into the command's flags.
+
+    Example:
+        >>> in_cli_words("base_url 'ftp://h' is not http")
+        "--base-url 'ftp://h' is not http"
+    """
+    for python, shell in _CLI_WORDS:
+        message = message.replace(python, shell)
+    return message
+
+
+def _verbose() -> bool:
+    """``-v`` given: the package's log shows INFO, and errors name the URL and request id."""
+    return logging.getLogger("fwbatch_async").isEnabledFor(logging.INFO)
+
+
+def _where(url: str, request_id: str | None = None) -> str:
+    """The URL and request id, for ``-v`` only: they make a line long and matter only to whoever digs deeper."""
+    notes = ([f"request id {request_id}"] if request_id else []) + ([url] if url else [])
+    return f" [{'; '.join(notes)}]" if notes and _verbose() else ""
+
+
+def refused(error: fw.FwBatchError) -> bool:
+    """Whether nothing listens at the address: the connection was refused, not lost or slow."""
+    cause = error.__cause__
+    return isinstance(error, fw.APIConnectionError) and isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
+
+
+def connection_problem(error: fw.APIConnectionError) -> str:
+    """What went wrong reaching the server, shortly: ``connection refused by 127.0.0.1:9``.
+
+    Example:
+        >>> connection_problem(fw.APITimeoutError("no response within the timeout", url="http://h:1/v1/x"))
+        'no response within the timeout'
+    """
+    if refused(error):
+        return f"connection refused by {urlsplit(error.url).netloc or 'the server'}"
+    return error.message
+
+
+def describe(error: fw.FwBatchError, *, advice: bool = True) -> str:
+    """The error's one short line in the command's words; ``-v`` adds the URL and the request id.
+
+    ``advice`` adds where to look when the key or the address is wrong.
+
+    Example:
+        >>> describe(fw.NotFoundError("job 'x' not found", status=404, code="NOT_FOUND", url="http://h/v1/x"))
+        "HTTP 404 NOT_FOUND: job 'x' not found"
+    """
+    if isinstance(error, fw.APIStatusError):
+        # The summary prints the server's text safely; without the URL, reason and request id it stays short.
+        bare = fw.APIStatusError(error.message, status=error.status, code=error.code)
+        text = bare.summary + _where(error.url, error.request_id)
+        if advice and isinstance(error, fw.AuthenticationError):
+            return f"{text} (check --api-key or FIREWORKS_API_KEY)"
+        return text
     if isinstance(error, fw.APIConnectionError):
-        return f"{error} (check --base-url or FIREWORKS_BASE_URL)"
+        text = in_cli_words(connection_problem(error)) + _where(error.url)
+        return f"{text} (check --base-url or FIREWORKS_BASE_URL)" if advice else text
+    if isinstance(error, fw.InvalidResponseError):
+        return f"invalid {error.endpoint} response (HTTP {error.status}): {error.problem}{_where(error.url)}"
     return str(error)
 
 
@@ -86,7 +163,7 @@ def _failure(error: Exception) -> tuple[ExitCode, str]:
     if isinstance(error, fw.FwBatchError):
         return ExitCode.API, describe(error)
     if isinstance(error, fw.ArgumentError):  # the library checks arguments before it sends anything
-        return ExitCode.USAGE, str(error)
+        return ExitCode.USAGE, in_cli_words(str(error))
     # Not the user's mistake, even a ValueError: the library raised it for something other than an argument.
     return ExitCode.INTERNAL, f"internal error, please report it: {type(error).__name__}: {error}"
 

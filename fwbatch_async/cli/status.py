@@ -16,23 +16,26 @@ from .outcome import ExitCode, describe
 __all__ = ["show_status"]
 
 
-async def show_status(settings: Settings, job_ids: Sequence[str], *, as_json: bool) -> ExitCode:
+async def show_status(settings: Settings, job_ids: Sequence[str], *, output: str) -> ExitCode:
     """Read every job at once; the ones that could be read are shown, the others named on stderr."""
-    async with settings.client() as client:
+    async with settings.client(one_shot=True) as client:
         results = await asyncio.gather(
             *(client.get_batch_inference_job(job_id) for job_id in job_ids), return_exceptions=True
         )
+        now = client.server_time().ns / 1e9  # ages and expiries on the server's clock, which may differ from ours
     jobs = [result for result in results if isinstance(result, fw.BatchInferenceJob)]
     for job_id, result in zip(job_ids, results, strict=True):
         if isinstance(result, fw.FwBatchError):
             sys.stderr.write(f"fwbatch: error: {job_id}: {describe(result)}\n")
         elif isinstance(result, BaseException):
             raise result
-    if as_json:
+    if output == "json":
         jobs_json(jobs)
     elif jobs:
         console = console_for(sys.stdout, colour=use_colour(sys.stdout))
-        console.print(job_table(jobs))
+        table = job_table(jobs, now, wide=output == "wide", width=console.width)
+        # Not cropped: on a screen narrower than a job's id and state, the terminal wraps them rather than cut them.
+        console.print(table, crop=False)
         for line in failure_lines(jobs):  # why a job failed matters more than any column
             console.print(line, markup=False, style="red")
     return ExitCode.OK if len(jobs) == len(job_ids) else ExitCode.API

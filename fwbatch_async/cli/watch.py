@@ -12,7 +12,7 @@ from rich.live import Live
 import fwbatch_async as fw
 
 from .board import JobBoard, describe_end, describe_update
-from .context import Settings, check_access
+from .context import Settings, check_jobs
 from .jobtable import console_for
 from .lines import use_colour
 from .logs import report_end
@@ -42,7 +42,8 @@ async def watch_jobs(settings: Settings, job_ids: Sequence[str], *, stall_after:
     """Watch every job at once: live bars on a terminal, a line a change elsewhere; exit code from the outcomes."""
     ids = list(dict.fromkeys(job_ids))
     async with settings.client() as client:
-        await check_access(client, ids[0])
+        if not await check_jobs(client, ids):
+            return ExitCode.API
         if use_colour(sys.stdout):
             board = JobBoard(ids)
             with Live(
@@ -63,8 +64,12 @@ async def watch_jobs(settings: Settings, job_ids: Sequence[str], *, stall_after:
 
             ends = await _watch_all(client, ids, show, stall_after)
             for end in ends:
-                sys.stdout.write(describe_end(end) + "\n")
+                if end.error is None:
+                    sys.stdout.write(describe_end(end) + "\n")
             sys.stdout.flush()
+            for end in ends:  # errors on stderr, as everywhere
+                if end.error is not None:
+                    report_end(end)
     return job_outcome(ends)
 
 

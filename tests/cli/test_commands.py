@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -14,6 +15,8 @@ from fwbatch_async.emulator import Emulator, ManualClock
 from .clikit import ACCOUNT, API_KEY, Fwbatch, Key, held
 
 pytestmark = pytest.mark.timeout(120)
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def records(text: str) -> list[dict[str, Any]]:
@@ -51,6 +54,26 @@ async def test_status_table_shows_state_and_progress(fwbatch: Fwbatch) -> None:
     assert failed.split()[:2] == ["failed-job", "FAILED"]
     assert why == "failed-job FAILED (INTERNAL): rank 1 ran out of memory"  # the reason, under the table
     assert "\x1b[" not in result.out  # no colour in a pipe
+
+
+async def test_status_wide_adds_tokens_and_model_and_json_is_also_o_json(fwbatch: Fwbatch) -> None:
+    wide = await fwbatch.run("status", "done-job", "-o", "wide")
+    assert wide.code == 0
+    assert wide.out.splitlines()[0].split() == [
+        "JOB", "STATE", "PROCESSED", "FAILED", "%", "TOKENS", "IN/OUT", "MODEL", "AGE", "EXPIRES"
+    ]  # fmt: skip
+    assert (await fwbatch.run("status", "done-job", "-o", "json")).out == (
+        await fwbatch.run("status", "done-job", "--json")
+    ).out
+
+
+async def test_status_with_forced_colour_in_a_pipe_keeps_every_column_whole(fwbatch: Fwbatch) -> None:
+    result = await fwbatch.run("status", "done-job", "failed-job", FORCE_COLOR="1", COLUMNS="80")
+    assert result.code == 0
+    assert "\x1b[" in result.out  # colour, as asked
+    header, done, *_ = (ANSI.sub("", line) for line in result.out.splitlines())
+    assert header.split() == ["JOB", "STATE", "PROCESSED", "FAILED", "%", "AGE", "EXPIRES"]
+    assert done.split()[:3] == ["done-job", "COMPLETED", "400/400"]
 
 
 async def test_an_unknown_job_is_one_line_on_stderr_and_exit_3_while_the_others_show(fwbatch: Fwbatch) -> None:
@@ -92,6 +115,31 @@ async def test_logs_tail_rank_filter_and_since_select_what_the_server_holds(
     assert lines_of(later) == Counter(key for key in everything if key[0] >= middle)
 
 
+async def test_n_is_tail(fwbatch: Fwbatch) -> None:
+    short = await fwbatch.run("logs", "done-job", "-n", "3")
+    assert (short.code, short.out) == (0, (await fwbatch.run("logs", "done-job", "--tail", "3")).out)
+    assert short.out.count("\n[") + short.out.startswith("[") == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "coloured"),
+    [
+        (["--color", "always"], {}, True),
+        (["--color", "always"], {"NO_COLOR": "1"}, True),
+        (["--color", "never"], {"FORCE_COLOR": "1"}, False),
+        (["--color", "auto"], {"FORCE_COLOR": "1"}, True),
+        ([], {}, False),  # a pipe
+    ],
+)
+async def test_color_always_never_or_auto_wins_over_the_environment(
+    fwbatch: Fwbatch, args: list[str], env: dict[str, str], coloured: bool
+) -> None:
+    for command in (["status", "done-job"], ["logs", "done-job", "-n", "2"]):
+        result = await fwbatch.run(*args, *command, **env)
+        assert result.code == 0
+        assert ("\x1b[" in result.out) is coloured
+
+
 async def test_logs_text_has_rank_prefixes_timestamps_and_multi_line_messages_whole(
     fwbatch: Fwbatch, fwbatch_emulator: Emulator[ManualClock]
 ) -> None:
@@ -111,6 +159,17 @@ async def test_follow_of_a_finished_job_prints_it_all_and_exits_with_its_outcome
     failed = await fwbatch.run("logs", "-f", "failed-job", "--lookback", "0.2")
     assert failed.code == 1
     assert failed.err == "fwbatch: job failed-job FAILED (INTERNAL): rank 1 ran out of memory\n"
+
+
+async def test_following_a_job_that_ended_longer_than_the_lookback_ago_does_not_wait_the_lookback(
+    fwbatch: Fwbatch, fwbatch_emulator: Emulator[ManualClock]
+) -> None:
+    # done-job ended 101 s ago on the emulator's clock, which stands still: waiting out 90 s would pass the deadline.
+    for command in (["logs", "-f", "done-job"], ["follow", "done-job"]):
+        result = await fwbatch.run(*command, "--json", "--lookback", "90")
+        assert (result.code, result.err) == (0, "")
+        lines = [item for item in records(result.out) if item.get("event", "log") == "log"]
+        assert lines_of(lines) == held(fwbatch_emulator, "done-job")
 
 
 async def test_following_a_running_job_delivers_every_line_once_and_exits_when_it_completes(
@@ -138,10 +197,6 @@ async def test_watch_without_a_terminal_prints_a_line_per_job_and_mirrors_outcom
     mixed = await fwbatch.run("watch", "done-job", "failed-job")
     assert mixed.code == 1
     assert "failed-job ended FAILED (INTERNAL): rank 1 ran out of memory" in mixed.out.splitlines()
-
-    unknown = await fwbatch.run("watch", "done-job", "nope")
-    assert unknown.code == 3
-    assert any(line.startswith("nope error: ") and "not found" in line for line in unknown.out.splitlines())
 
 
 async def test_follow_json_gives_every_jobs_lines_updates_and_ends(

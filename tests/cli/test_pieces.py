@@ -110,7 +110,7 @@ async def _bad_argument() -> ExitCode:
 def test_only_argument_errors_are_usage_errors_and_a_bug_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     """A library bug that raises ValueError is not the user's bad usage (issue 15)."""
     assert run(_bad_argument()) is ExitCode.USAGE
-    assert capsys.readouterr().err == "fwbatch: error: job_id 'a b' contains ' ', which no id may contain\n"
+    assert capsys.readouterr().err == "fwbatch: error: job 'a b' contains ' ', which no id may contain\n"
     assert run(_bug()) is ExitCode.INTERNAL
     err = capsys.readouterr().err
     assert err.startswith("fwbatch: error: internal error, please report it: ValueError: a library bug")

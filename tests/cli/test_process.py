@@ -6,6 +6,8 @@ import asyncio
 import json
 import shlex
 import signal
+import subprocess
+import sys
 
 import pytest
 from testkit import read_exports
@@ -71,3 +73,25 @@ async def test_the_emulator_command_rejects_a_bad_fault_spec(fwbatch: Fwbatch) -
     assert result.code == 2
     assert "Traceback" not in result.err
     assert "teapot" in result.err
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["status", "--help"], ["logs", "--help"]])
+def test_help_and_version_import_nothing_heavy(args: list[str]) -> None:
+    """``fwbatch --help`` answers in well under 0.3 s: no HTTP stack, no rich, no emulator, no client (issue 18)."""
+    heavy = ("aiohttp", "rich", "fwbatch_async.emulator", "fwbatch_async.client", "fwbatch_async._core.models")
+    code = (
+        "import sys\n"
+        "from fwbatch_async.cli import main\n"
+        f"try:\n    main({args!r}, prog_name='fwbatch')\nexcept SystemExit:\n    pass\n"
+        f"print([name for name in {heavy!r} if name in sys.modules], file=sys.stderr)\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=DEADLINE)
+    assert ran.stdout  # the help or the version
+    assert ran.stderr == "[]\n"
+
+
+async def test_the_emulator_help_names_every_built_in_scenario(fwbatch: Fwbatch) -> None:
+    from fwbatch_async.emulator.named import NAMED_SCENARIOS  # noqa: PLC0415
+
+    result = await fwbatch.run("emulator", "--help")
+    assert f"({', '.join(sorted(NAMED_SCENARIOS))})" in " ".join(result.out.split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -29,13 +30,33 @@ def spawn(*args: str, env: dict[str, str]) -> pexpect.spawn[str]:
 
 @pytest.fixture
 def terminal_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIREWORKS_", "NO_COLOR", "FORCE_COLOR"))}
+    # COLUMNS and LINES (set by some runners) would override the pseudo-terminal's own size.
+    skipped = ("FIREWORKS_", "NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skipped)}
     return env | {"TERM": "xterm-256color", "PYTHONWARNINGS": "error"}
+
+
+@contextlib.contextmanager
+def emulator_process(scenario: Scenario, path: Path, env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """``fwbatch emulator`` in its own process at 200x real time serving ``scenario``; ``env`` pointing at it."""
+    path.write_text(json.dumps(scenario.to_json()))
+    process = subprocess.Popen(
+        [str(FWBATCH), "emulator", "--port", "0", "--speed", "200", "--scenario", str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env | {"PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    try:
+        yield env | read_exports(process.stdout)
+    finally:  # also when the test failed: no emulator outlives it
+        process.terminate()
+        process.communicate(timeout=30)
 
 
 @pytest.fixture
 def served(tmp_path: Path, terminal_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """``fwbatch emulator`` in its own process, 200x real time: two jobs of 10 emulated minutes, one failing."""
+    """Two jobs of 10 emulated minutes, one failing."""
     scenario = Scenario(
         account="tty-account",
         seed=5,
@@ -44,19 +65,8 @@ def served(tmp_path: Path, terminal_env: dict[str, str]) -> Iterator[dict[str, s
             JobSpec(id="tty-bad", requests=3000, ranks=2, duration=600, outcome="FAILED", late=NO_LATE_LINES),
         ],
     )
-    path = tmp_path / "scenario.json"
-    path.write_text(json.dumps(scenario.to_json()))
-    process = subprocess.Popen(
-        [str(FWBATCH), "emulator", "--port", "0", "--speed", "200", "--scenario", str(path)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=terminal_env | {"PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    exports = read_exports(process.stdout)
-    yield terminal_env | exports
-    process.terminate()
-    process.communicate(timeout=30)
+    with emulator_process(scenario, tmp_path / "scenario.json", terminal_env) as env:
+        yield env
 
 
 def test_watch_shows_live_bars_and_ends_with_the_outcome(served: dict[str, str]) -> None:
@@ -91,3 +101,37 @@ def test_demo_runs_to_the_end_in_a_terminal(terminal_env: dict[str, str]) -> Non
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_watch_shows_a_stalled_job_on_the_board(tmp_path: Path, terminal_env: dict[str, str]) -> None:
+    stuck = JobSpec(id="tty-stuck", requests=3000, ranks=2, duration=600, start_after=-300, outcome="STUCK")
+    scenario = Scenario(account="tty-account", seed=5, jobs=[stuck])
+    with emulator_process(scenario, tmp_path / "scenario.json", terminal_env) as env:
+        child = spawn("watch", "tty-stuck", "--stall-after", "1", env=env)
+        child.expect("RUNNING")
+        child.expect(r"no progress for \d+[smhd]")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+        child.close()
+    assert child.exitstatus == 130
+
+
+@pytest.mark.parametrize("columns", [80, 40])
+def test_status_on_a_narrow_terminal_drops_columns_but_never_cuts_an_id_or_a_state(
+    tmp_path: Path, terminal_env: dict[str, str], columns: int
+) -> None:
+    ids = [f"nightly-evaluation-shard-{n:04}" for n in range(3)]
+    jobs = [JobSpec(id=job_id, requests=3000, ranks=2, duration=600, start_after=-700) for job_id in ids]
+    with emulator_process(Scenario(account="tty-account", seed=5, jobs=jobs), tmp_path / "s.json", terminal_env) as env:
+        child = pexpect.spawn(
+            str(FWBATCH), ["status", *ids], env=env, encoding="utf-8", dimensions=(40, columns), timeout=60
+        )
+        child.expect(pexpect.EOF)
+        child.close()
+    assert child.exitstatus == 0
+    header, *rows = ANSI.sub("", child.before or "").splitlines()
+    assert header.split()[:2] == ["JOB", "STATE"]
+    assert "MODEL" not in header  # model and tokens are for -o wide
+    assert [row.split()[:2] for row in rows] == [[job_id, "COMPLETED"] for job_id in ids]
+    assert all(len(line) <= columns for line in [header, *rows])
+    assert "…" not in header + "".join(rows)

@@ -394,6 +394,29 @@ def test_against_a_fast_server_the_drain_ends_in_the_servers_time() -> None:
     assert now < LOOKBACK
 
 
+def test_a_job_that_ended_more_than_a_lookback_ago_drains_at_the_next_read_that_finds_nothing() -> None:
+    """``fwbatch logs -f`` of a job finished an hour ago: nothing can still turn up late, so nothing to wait for."""
+    follow = machine()
+    follow.finish(0.0, T0 + 3600 * NS, ended_at=T0 + 10 * NS)
+    now, new = step(follow, 0.0, page(entry(0.5), entry(9.5)), server_s=3600)
+    assert len(new) == 2
+    now, new = step(follow, now, page(entry(0.5), entry(9.5)), server_s=3600)  # at once: found something before
+    assert (new, now) == ([], 0.0)
+    assert follow.next_request(now) is DONE
+
+
+def test_a_job_that_ended_within_the_lookback_still_drains_a_lookback_after_its_end() -> None:
+    follow = machine()
+    now, _ = step(follow, 0.0, page(entry(0.5)), server_s=1)
+    follow.finish(now, T0 + 5 * NS, ended_at=T0 + 4 * NS)  # seen at the server's 5 s; ended at 4 s: wait until 7 s
+    now, _ = step(follow, now, page(entry(0.5)), server_s=6)
+    assert isinstance(follow.next_request(now), Wait)  # began before 4 + 3 s: a line may still turn up
+    now, new = step(follow, now, page(entry(0.5), entry(3.9, "late")), server_s=7)
+    assert messages(new) == ["late"]
+    step(follow, now, page(entry(0.5), entry(3.9, "late")), server_s=7)
+    assert follow.next_request(now) is DONE
+
+
 def test_against_a_server_whose_clock_stands_still_the_drain_ends_in_the_followers_time() -> None:
     follow = machine()
     answer(follow, 0.0, page(entry(0.5)), server_s=1)

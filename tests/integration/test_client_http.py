@@ -279,3 +279,17 @@ async def test_a_retry_after_pauses_every_later_send_of_the_client(serve: Serve,
         await client.get_batch_inference_job("j")  # another call: it waits out the pause
     assert clock.monotonic() - start == pytest.approx(3.0, abs=0.01)
     assert len(seen) == 2
+
+
+async def test_server_time_is_the_clients_clock_set_by_the_newest_date_the_server_sent(
+    serve: Serve, clock: RecordingClock
+) -> None:
+    date = "Sun, 22 Nov 2026 05:00:00 GMT"  # the server runs an hour ahead of the test clock
+    _, handle = recorder([lambda: web.json_response({"entries": []}, headers={"Date": date})])
+    async with client_for(await serve(handle), clock) as client:  # type: ignore[arg-type]
+        assert client.server_time().ns == clock.time_ns()  # nothing heard yet: the client's own clock
+        await client.get_batch_job_logs("job")
+        heard = fw.Timestamp.parse("2026-11-22T05:00:00.5Z").ns  # the Date's second, cut down: its middle
+        assert client.server_time().ns == heard
+        await clock.sleep(10)
+        assert client.server_time().ns == heard + 10 * 10**9
