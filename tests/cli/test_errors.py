@@ -8,7 +8,7 @@ from .clikit import Fwbatch
 
 pytestmark = pytest.mark.timeout(120)
 
-NOT_FOUND = "fwbatch: error: nope: HTTP 404 NOT_FOUND: batch inference job 'nope' not found\n"
+NOT_FOUND = "fwbatch: error: nope: HTTP 404 NOT_FOUND: resource not found\n"
 
 
 @pytest.mark.parametrize(
@@ -35,7 +35,7 @@ async def test_an_unknown_id_is_reported_once_on_stderr_even_when_stdout_is_a_fi
 async def test_an_error_while_following_is_reported_once_without_a_library_warning(fwbatch: Fwbatch) -> None:
     result = await fwbatch.run("logs", "-f", "done-job", "--batch-job-id", "missing")
     assert result.code == 3
-    assert result.err == "fwbatch: error: done-job: HTTP 404 NOT_FOUND: batch job 'missing' not found\n"
+    assert result.err == "fwbatch: error: done-job: HTTP 404 NOT_FOUND: resource not found\n"
 
 
 async def test_the_url_and_request_id_are_shown_only_with_verbose(fwbatch: Fwbatch) -> None:
