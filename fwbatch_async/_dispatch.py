@@ -155,11 +155,22 @@ class Dispatcher:
             task_group.start_soon(self._send, key, action, name=f"fwbatch {key[1]} {key[0]}")
 
     def _next_deadline(self) -> float | None:
-        """The earliest timeout of a job's wait, which a wait for a turn to send must not pass."""
+        """The earliest timeout of a job's wait, which a wait for a turn to send must not pass.
+
+        A wait's deadline only moves later (a pending timeout no longer holds once the job runs) or goes: an entry
+        that is out of date is put back at the job's deadline now, if it has one.
+        """
         deadlines = self._deadlines
-        while deadlines and self._jobs[deadlines[0][1]].ended:
+        while deadlines:
+            deadline, job_id = deadlines[0]
+            job = self._jobs[job_id]
+            now_due = None if job.ended else job.watch.deadline
+            if now_due == deadline:
+                return deadline
             heapq.heappop(deadlines)
-        return deadlines[0][0] if deadlines else None
+            if now_due is not None:
+                heapq.heappush(deadlines, (now_due, job_id))
+        return None
 
     async def _expire(self, now: float) -> None:
         """End the jobs whose wait timed out (those with a request out find out from its answer)."""

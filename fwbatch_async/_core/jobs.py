@@ -27,6 +27,7 @@ __all__ = [
     "JobWatcher",
     "ended_at",
     "failure_message",
+    "failure_reason",
 ]
 
 WATCH_FIELDS: Final = ("name", "state", "status", "jobProgress", "updateTime", "waitingOnCapacity")
@@ -199,11 +200,23 @@ class JobWatcher:
         return not self._stall_reported and job.state is JobState.RUNNING and not job.waiting_on_capacity
 
 
+def failure_reason(job: BatchInferenceJob) -> str:
+    """How a job ended without success: its state, its status code and the server's message.
+
+    Example:
+        >>> from fwbatch_async import Status
+        >>> failure_reason(BatchInferenceJob(state=JobState.FAILED, status=Status("INVALID_ARGUMENT", "bad row 7")))
+        'FAILED (INVALID_ARGUMENT): bad row 7'
+    """
+    status = job.status
+    code = f" ({status.code})" if status is not None and status.code not in {"", "OK"} else ""
+    reason = status.message if status is not None and status.message else "no reason given"
+    return f"{job.state.short_name}{code}: {reason}"
+
+
 def failure_message(job: BatchInferenceJob) -> str:
     """One line on how a job ended without success: its state and the server's reason."""
-    reason = job.status.message if job.status is not None and job.status.message else "no reason given"
-    code = f" ({job.status.code})" if job.status is not None and job.status.code not in {"", "OK"} else ""
-    return f"job {job.job_id} ended {job.state.short_name}{code}: {reason}"
+    return f"job {job.job_id} ended {failure_reason(job)}"
 
 
 def ended_at(job: BatchInferenceJob | None) -> int | None:

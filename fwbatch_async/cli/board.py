@@ -10,8 +10,9 @@ from rich.table import Column
 from rich.text import Text
 
 import fwbatch_async as fw
+from fwbatch_async._core.jobs import failure_reason
 
-from .jobtable import failure_reason, format_duration, format_expiry, progress_text, state_text, styled_state
+from .jobtable import format_duration, format_expiry, progress_text, state_text, styled_state
 from .outcome import describe
 
 __all__ = ["JobBoard", "describe_end", "describe_update"]

@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 import fwbatch_async as fw
+from fwbatch_async._core.jobs import failure_reason
 
 __all__ = [
     "console_for",
     "failure_lines",
-    "failure_reason",
     "format_age",
     "format_duration",
     "format_expiry",
@@ -118,20 +118,6 @@ def styled_state(job: fw.BatchInferenceJob) -> str:
     style = _STATE_STYLES.get(job.state.category, "cyan" if job.state.is_active else "")
     name = state_text(job)
     return f"[{style}]{name}[/]" if style else name
-
-
-def failure_reason(job: fw.BatchInferenceJob) -> str:
-    """The state, status code and the server's message of a job that did not succeed.
-
-    Example:
-        >>> status = fw.Status("INVALID_ARGUMENT", "bad row 7")
-        >>> failure_reason(fw.BatchInferenceJob(state=fw.JobState.FAILED, status=status))
-        'FAILED (INVALID_ARGUMENT): bad row 7'
-    """
-    status = job.status
-    code = f" ({status.code})" if status is not None and status.code not in {"", "OK"} else ""
-    reason = status.message if status is not None and status.message else "no reason given"
-    return f"{job.state.short_name}{code}: {reason}"
 
 
 def failure_lines(jobs: Sequence[fw.BatchInferenceJob]) -> list[str]:

@@ -11,9 +11,9 @@ from typing import Any
 import attrs
 
 import fwbatch_async as fw
+from fwbatch_async._core.jobs import failure_reason
 
 from .context import Settings, check_jobs
-from .jobtable import failure_reason
 from .lines import LineWriter
 from .outcome import ExitCode, describe, job_outcome
 

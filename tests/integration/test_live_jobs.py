@@ -84,3 +84,11 @@ async def test_the_batch_job_behind_the_logs_is_read_by_either_name() -> None:
     assert by_id.cluster_id
     assert by_id.num_ranks == 4
     assert len(page.entries) <= 5
+
+
+async def test_a_pending_timeout_met_by_every_job_does_not_hold_a_wait_for_many_past_it() -> None:
+    jobs = [job(f"j{n}", duration=600.0) for n in range(40)]  # 40 jobs at 10 requests/s: turns to send are waited for
+    async with world(jobs) as (_, client):
+        # Before the fix, the pending deadline stayed the turn's deadline after the jobs ran: the wait never ended.
+        finished = await client.wait_for_jobs([spec.id for spec in jobs], pending_timeout=300)
+    assert {job.state for job in finished.values()} == {fw.JobState.COMPLETED}
