@@ -22,7 +22,7 @@ import fwbatch_async as fw
 ACCOUNT = "bench"
 JOB = "bench-job"
 PATH = f"/v1/accounts/{ACCOUNT}/batchJobs/{JOB}:getLogs"
-GOALS = {10_000: ">= 0.6", 100: ">= 0.85"}
+GOAL = ">= 1.0"  # issue 17: typed entries as cheap as the untyped loop, with their times read
 
 
 def sdk_installed() -> bool:
@@ -64,7 +64,9 @@ def ours(client: fw.AsyncClient, page_size: int, *, read_times: bool) -> Callabl
 async def _measure_page_size(base_url: str, page_size: int, rounds: int) -> list[Row]:
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        client = await stack.enter_async_context(fw.AsyncClient(api_key="k", account_id=ACCOUNT, base_url=base_url))
+        client = await stack.enter_async_context(
+            fw.AsyncClient(api_key="k", account_id=ACCOUNT, base_url=base_url, max_rate=None)
+        )
         contenders = {
             "raw": raw_loop(session, base_url, page_size),
             "ours": ours(client, page_size, read_times=False),
@@ -80,10 +82,8 @@ async def _measure_page_size(base_url: str, page_size: int, rounds: int) -> list
     sdk_rate = rate(samples["sdk"]) if "sdk" in samples else None
     label = f"iter_logs pageSize {page_size:,}"
     return [
-        Row.compare(f"{label}, entries vs raw loop", rate(samples["ours"]), raw, "entries/s", GOALS[page_size]),
-        Row.compare(
-            f"{label}, times read in ns vs raw loop", rate(samples["ours+ns"]), raw, "entries/s", GOALS[page_size]
-        ),
+        Row.compare(f"{label}, entries vs raw loop", rate(samples["ours"]), raw, "entries/s", GOAL),
+        Row.compare(f"{label}, times read in ns vs raw loop", rate(samples["ours+ns"]), raw, "entries/s", GOAL),
         Row.compare(f"{label}, times read in ns vs official SDK", rate(samples["ours+ns"]), sdk_rate, "entries/s"),
     ]
 

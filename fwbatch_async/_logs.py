@@ -7,7 +7,8 @@ is decided by its :class:`~fwbatch_async._core.following.FollowMachine`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+import operator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from contextlib import aclosing
 from typing import Self
 
@@ -46,7 +47,7 @@ class FollowLogs:
         self._sender = sender
         self._label = label
         self._batch: Sequence[LogEntry] = ()
-        self._handed_over = 0
+        self._left: Iterator[LogEntry] = iter(())
         self._iterator: AsyncGenerator[LogEntry] | None = None
         self._closed = False
 
@@ -92,7 +93,7 @@ class FollowLogs:
         Raises:
             RuntimeError: a follow from ``last=`` has not read its first entries yet.
         """
-        return self._machine.cursor(self._batch[self._handed_over :])
+        return self._machine.cursor(self._batch[len(self._batch) - operator.length_hint(self._left) :])
 
     async def _entries(self) -> AsyncGenerator[LogEntry]:
         """Entries one by one, keeping count of what the consumer has received (the cursor depends on it)."""
@@ -100,9 +101,9 @@ class FollowLogs:
         async with aclosing(follow_batches(self._machine, self._sender, label=self._label)) as batches:
             async for batch in batches:
                 self._batch = batch
-                for position, entry in enumerate(batch, 1):
-                    self._handed_over = position
+                self._left = left = iter(batch)  # what it has not yielded is what is left to hand over
+                for entry in left:
                     stats.entries_delivered += 1
                     yield entry
-                self._batch, self._handed_over = (), 0
+                self._batch, self._left = (), iter(())
                 del batch  # not kept while the next page is awaited

@@ -238,7 +238,7 @@ def _make_log_page_hook(*, strict: bool) -> Callable[[Any, Any], LogPage]:
 
 def _structure_entries_fast(raw: list[Any]) -> tuple[LogEntry, ...]:
     """Entries in the shapes a server normally sends, built directly; anything else takes the exact path."""
-    new_tuple, entry_type, timestamp = tuple.__new__, LogEntry, wire_timestamp
+    entry_type, timestamp = LogEntry, wire_timestamp
     entries: list[LogEntry] = []
     append = entries.append
     for item in raw:
@@ -250,7 +250,7 @@ def _structure_entries_fast(raw: list[Any]) -> tuple[LogEntry, ...]:
                 and type(message) is str
                 and ((type(rank) is int and len(item) == 3) or (rank is None and len(item) == 2))  # noqa: PLR2004
             ):
-                append(new_tuple(entry_type, (timestamp(text), rank or 0, message, None)))
+                append(entry_type(timestamp(text), rank or 0, message))
                 continue
         append(_structure_entry(item, len(entries), strict=False))
     return tuple(entries)

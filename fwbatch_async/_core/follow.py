@@ -22,6 +22,11 @@ from losing a late entry that appeared behind its page token; neither is the wat
 is what keeps catching up on a long backlog from reading it twice.
 
 Counts are kept for every key at or after the next read's start; older keys are folded into per-second totals.
+A read's new entries are counted lazily: they are held as the pages that brought them (pages come oldest first, as
+the API sends a forward read), entries that fall below the next read's start are only ever added to their second's
+total, found by bisecting the page on time, and only those that can still be re-read become keys, when the read ends
+(or a cursor is taken). Catching up on a million-line backlog parses and counts a window's worth of keys, not a
+million.
 Each read also re-reads one more ``audit`` span below the window and compares the server's per-second counts with
 those totals: entries that arrived later than the window are not delivered (there is no way to know which of a
 second's lines they are) but they are counted and reported, so a loss is never silent (§3.9).
@@ -31,12 +36,13 @@ Everything here is pure: time comes in as arguments, and the caller does the req
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 from .cursor import FollowCursor, message_digest
-from .models import LogEntry
+from .models import LogEntry, entry_times_ns
 from .window import FollowStats, ReadOutcome, WindowSettings
 
 __all__ = ["LogFollower"]
@@ -46,6 +52,9 @@ _NEVER: Final = -(2**80)  # below any timestamp: "no watermark yet"
 # Mid-read pruning runs when the window has doubled since the last prune: amortised O(1) per entry.
 _PRUNE_GROWTH: Final = 2
 _MIN_PRUNE_SIZE: Final = 4096
+# A run of entries spanning fewer seconds than 1/this of its length is counted per second by bisection (about
+# log2(n) times parsed per second); a sparser one has every time parsed.
+_ENTRIES_PER_SECOND_TO_BISECT: Final = 32
 
 Key = tuple[int, int, str]
 DigestKey = tuple[int, int, str]
@@ -53,6 +62,27 @@ DigestKey = tuple[int, int, str]
 
 def _key(entry: LogEntry) -> Key:
     return (entry.log_time.ns, entry.rank, entry.message)
+
+
+def _ns(entry: LogEntry) -> int:
+    return entry.log_time.ns
+
+
+def _count_seconds(entries: Sequence[LogEntry], low: int, high: int, into: dict[int, int]) -> None:
+    """Add the entries ``[low, high)`` of a page (oldest first) to the per-second totals ``into``."""
+    if low >= high:
+        return
+    first, last = _ns(entries[low]) // _NS, _ns(entries[high - 1]) // _NS
+    if (last - first + 1) * _ENTRIES_PER_SECOND_TO_BISECT > high - low:
+        for ns in entry_times_ns(entries[low:high]):
+            second = ns // _NS
+            into[second] = into.get(second, 0) + 1
+        return
+    while low < high:
+        second = _ns(entries[low]) // _NS
+        end = bisect_left(entries, (second + 1) * _NS, low + 1, high, key=_ns)
+        into[second] = into.get(second, 0) + end - low
+        low = end
 
 
 def _floor_second(ns: int) -> int:
@@ -110,6 +140,9 @@ class LogFollower:
         self._read_delivered = 0
         self._tally: dict[Key, int] = {}
         self._audit_seen: dict[int, int] = {}
+        # This read's new entries not counted yet (see the module documentation): runs of pages, oldest first.
+        self._uncounted: list[Sequence[LogEntry]] = []
+        self._uncounted_size = 0
         self._size_at_prune = _MIN_PRUNE_SIZE
         # A tail's first entries below the window (oldest first), and the entries at the oldest one's time that
         # ``last`` left out: a cursor taken while they are handed over needs both. Dropped at the first read.
@@ -213,45 +246,78 @@ class LogFollower:
             raise RuntimeError("accept() outside a read")
         if self._read_date is None:
             self._read_date = server_time
-        if len(self._delivered) >= self._size_at_prune and self._read_position != _NEVER:
+        if self._read_position != _NEVER and (
+            len(self._delivered) >= self._size_at_prune
+            or self._uncounted_size >= max(_MIN_PRUNE_SIZE, len(self._delivered))
+        ):
             # Pages come oldest first, so keys below the position reached are not needed again in this read.
             self._prune(self._safe_start(), limit=self._read_position)
+        if not entries:
+            return []
         w0, dedup_from = self._read_w0, self._read_dedup_from
-        delivered, tally, audit_seen = self._delivered, self._tally, self._audit_seen
-        watermark = self._watermark
-        new: list[LogEntry] = []
-        append = new.append
-        for entry in entries:
-            log_time, rank, message = entry[0], entry[1], entry[2]
-            ns = log_time.ns
-            if ns > w0:
-                # Newer than anything before this read: every copy is new (copies within the read are counted).
-                key = (ns, rank, message)
-                delivered[key] = delivered.get(key, 0) + 1
-                append(entry)
-                watermark = max(watermark, ns)
-            elif ns < dedup_from:
-                second = ns // _NS
-                audit_seen[second] = audit_seen.get(second, 0) + 1
-            else:
-                key = (ns, rank, message)
-                seen = tally.get(key, 0) + 1
-                tally[key] = seen
-                prior = delivered.get(key)
-                if prior is None:
-                    prior = self._take_restored(key) if self._restored else 0
-                if seen > prior:
-                    delivered[key] = seen
-                    append(entry)
-                    self.stats.late_entries += 1
-        self._watermark = watermark
-        if entries:
-            self._read_position = max(self._read_position, entries[-1][0].ns)
-        if watermark != _NEVER:
+        size = len(entries)
+        # The page in three runs, by time: below the window (audited), in it (deduplicated), newer than anything
+        # before this read (all new).
+        newest = _ns(entries[-1])
+        first_new = 0 if _ns(entries[0]) > w0 else bisect_right(entries, w0, key=_ns)
+        first_in_window = 0 if first_new == 0 else bisect_left(entries, dedup_from, 0, first_new, key=_ns)
+        _count_seconds(entries, 0, first_in_window, self._audit_seen)
+        new = self._deduplicate(entries[first_in_window:first_new]) if first_in_window < first_new else []
+        if first_new < size:
+            fresh = entries[first_new:] if first_new else entries
+            new.extend(fresh)
+            self._uncounted.append(fresh)
+            self._uncounted_size += len(fresh)
+            self._watermark = max(self._watermark, newest)
+        self._read_position = max(self._read_position, newest)
+        if self._watermark != _NEVER:
             elapsed = round((now - self._read_began) * _NS)
-            self._read_bound = max(self._read_bound, watermark - elapsed)
+            self._read_bound = max(self._read_bound, self._watermark - elapsed)
         self._read_delivered += len(new)
+        if self._uncounted_size > self._max_window:
+            self._count_uncounted()
         return new
+
+    def _deduplicate(self, entries: Sequence[LogEntry]) -> list[LogEntry]:
+        """The entries of the window (read before, or late) that were not delivered yet, counting copies."""
+        delivered, tally = self._delivered, self._tally
+        new: list[LogEntry] = []
+        for entry, ns in zip(entries, entry_times_ns(entries), strict=True):
+            key = (ns, entry.rank, entry.message)
+            seen = tally.get(key, 0) + 1
+            tally[key] = seen
+            prior = delivered.get(key)
+            if prior is None:
+                prior = self._take_restored(key) if self._restored else 0
+            if seen > prior:
+                delivered[key] = seen
+                new.append(entry)
+                self.stats.late_entries += 1
+        return new
+
+    def _count_uncounted(self) -> None:
+        """Make keys of the read's new entries held uncounted (every copy is one more)."""
+        delivered = self._delivered
+        for run in self._uncounted:
+            for entry, ns in zip(run, entry_times_ns(run), strict=True):
+                key = (ns, entry.rank, entry.message)
+                delivered[key] = delivered.get(key, 0) + 1
+        self._uncounted, self._uncounted_size = [], 0
+
+    def _fold_uncounted_below(self, start: int) -> None:
+        """Add the uncounted entries below ``start`` to their seconds' totals; they will never be re-read."""
+        runs = self._uncounted
+        for index, run in enumerate(runs):
+            if _ns(run[-1]) < start:
+                _count_seconds(run, 0, len(run), self._seconds)
+                continue
+            cut = bisect_left(run, start, key=_ns)
+            _count_seconds(run, 0, cut, self._seconds)
+            self._uncounted = [run[cut:], *runs[index + 1 :]] if cut else runs[index:]
+            break
+        else:
+            self._uncounted = []
+        self._uncounted_size = sum(len(run) for run in self._uncounted)
 
     def _take_restored(self, key: Key) -> int:
         """Move a key restored from a cursor (stored by digest) into the exact counts; its count, or 0."""
@@ -305,15 +371,17 @@ class LogFollower:
                 missed_until = (second + 1) * _NS
                 self._seconds[second] = count
         self.stats.possibly_missed += missed
-        overflowed = self._prune(self._safe_start(), limit=self._watermark)
+        overflowed = self._prune(self._safe_start(), limit=self._watermark, count_the_rest=True)
         self._drop_old_seconds()
         self._reading = False
         self._tally = {}
         self._audit_seen = {}
         return ReadOutcome(self._read_delivered, missed, missed_from, missed_until, overflowed)
 
-    def _prune(self, start: int | None, *, limit: int) -> bool:
+    def _prune(self, start: int | None, *, limit: int, count_the_rest: bool = False) -> bool:
         """Fold keys below ``start`` (never above ``limit``) into per-second totals and enforce the cap.
+
+        The read's uncounted entries below ``start`` are folded too; with ``count_the_rest``, those left become keys.
 
         Returns:
             Whether the cap forced the oldest keys out.
@@ -322,8 +390,11 @@ class LogFollower:
         if start is not None:
             start = min(start, limit)
             if self._start is None or start > self._start:
+                self._fold_uncounted_below(start)
                 self._fold_below(start)
                 self._start = start
+        if count_the_rest:
+            self._count_uncounted()
         if len(self._delivered) > self._max_window:
             overflowed = self._evict_oldest(limit)
         self._size_at_prune = max(_MIN_PRUNE_SIZE, _PRUNE_GROWTH * len(self._delivered))
@@ -370,6 +441,7 @@ class LogFollower:
 
     def cursor(self, query: str, pending: Iterable[LogEntry] = ()) -> FollowCursor:
         """The state as a cursor, as if the ``pending`` entries (accepted, not yet delivered) had not been read."""
+        self._count_uncounted()
         counts = dict(self._delivered)
         start, floor = self._start, self._floor
         below: list[Key] = []
@@ -422,7 +494,7 @@ class LogFollower:
     @property
     def window_size(self) -> int:
         """Keys held in the window now."""
-        return len(self._delivered) + len(self._restored)
+        return len(self._delivered) + len(self._restored) + self._uncounted_size
 
     @property
     def watermark(self) -> int | None:
@@ -431,4 +503,5 @@ class LogFollower:
 
     def accounted(self) -> Mapping[Key, int]:
         """The exact counts held for the window (for tests and diagnostics)."""
+        self._count_uncounted()
         return dict(self._delivered)

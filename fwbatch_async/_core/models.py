@@ -7,13 +7,14 @@ while absent messages and timestamps are ``None``. Fields this client does not k
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import attrs
+import msgspec
 
 from .enums import BatchJobState, JobState, Precision
-from .timestamps import Timestamp
+from .timestamps import Timestamp, times_ns, wire_timestamp
 
 __all__ = [
     "BatchInferenceJob",
@@ -251,12 +252,16 @@ class BatchJob:
         return parts[3] if len(parts) == 6 and parts[2] == "clusters" else ""  # noqa: PLR2004
 
 
-class LogEntry(NamedTuple):
+class LogEntry(msgspec.Struct, frozen=True, eq=False, gc=False, forbid_unknown_fields=True):
     """One line of a batch job's log.
 
     Entries carry no id: a line is identified by its time, rank and message, and identical lines at the same time
-    are genuinely separate lines. A named tuple, because a page can hold 10,000 of them and a tuple is the cheapest
-    immutable record Python builds. Sorting entries sorts them by time, then rank, then message.
+    are genuinely separate lines. Frozen, hashable, picklable and ordered: sorting entries sorts them by time, then
+    rank, then message; equal instants are equal times whatever their text.
+
+    A :class:`msgspec.Struct`, because a page can hold 10,000 of them: pages are decoded straight into entries by
+    msgspec's compiled decoder, the garbage collector never tracks them (they hold no cycles), and an entry keeps
+    its time as the server's text until :attr:`log_time` is first read.
 
     Example:
         >>> entry = LogEntry(Timestamp.parse("2026-11-22T04:00:00.000000001Z"), 3, "step 10")
@@ -264,14 +269,68 @@ class LogEntry(NamedTuple):
         (3, 'step 10', 1)
     """
 
-    log_time: Timestamp
-    """When the line was logged, to the nanosecond."""
-    rank: int
+    if TYPE_CHECKING:
+        log_time: Timestamp
+        """When the line was logged, to the nanosecond."""
+    else:
+        # What the decoder stores: the wire's text; the property installed below makes it a Timestamp when read.
+        log_time: str = msgspec.field(name="logTime")
+    rank: int = 0
     """The worker rank that wrote it."""
-    message: str
+    message: str = ""
     """The text; may span several lines."""
-    extra: Mapping[str, Any] | None = None
+    # No server key can be "@extra": the decoder never fills this field, the exact path (convert.py) does.
+    extra: Mapping[str, Any] | None = msgspec.field(default=None, name="@extra")
     """Fields of the entry this client does not know, or ``None`` (the usual case)."""
+
+    def _identity(self) -> tuple[Timestamp, int, str, Mapping[str, Any] | None]:
+        return (self.log_time, self.rank, self.message, self.extra)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is LogEntry:
+            return self._identity() == other._identity()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def __lt__(self, other: LogEntry) -> bool:
+        return self._identity() < other._identity()
+
+    def __le__(self, other: LogEntry) -> bool:
+        return self._identity() <= other._identity()
+
+    def __gt__(self, other: LogEntry) -> bool:
+        return self._identity() > other._identity()
+
+    def __ge__(self, other: LogEntry) -> bool:
+        return self._identity() >= other._identity()
+
+    def __repr__(self) -> str:
+        return (
+            f"LogEntry(log_time={self.log_time!r}, rank={self.rank!r}, message={self.message!r}, extra={self.extra!r})"
+        )
+
+
+# The struct's own slot: the wire's text until the time is first read, then the Timestamp made from it.
+_stored_time: Final = LogEntry.__dict__["log_time"]
+
+
+def _log_time(entry: LogEntry, get: Any = _stored_time.__get__, put: Any = _stored_time.__set__) -> Timestamp:
+    value = get(entry)
+    if type(value) is str:
+        value = wire_timestamp(value)
+        put(entry, value)  # kept: the nanoseconds are parsed once
+    return cast("Timestamp", value)
+
+
+_log_time.__doc__ = "When the line was logged, to the nanosecond."
+type.__setattr__(LogEntry, "log_time", property(_log_time))
+
+
+def entry_times_ns(entries: Iterable[LogEntry]) -> list[int]:
+    """Each entry's time in nanoseconds, read without making a :class:`Timestamp` of it (a follower's hot loop)."""
+    return times_ns(map(_stored_time.__get__, entries))
 
 
 @attrs.frozen

@@ -12,7 +12,7 @@ import calendar
 import re
 from collections.abc import Mapping
 from email.utils import parsedate
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 import attrs
 import orjson
@@ -25,6 +25,8 @@ from .errors import (
     InvalidResponseError,
     status_error_class,
 )
+from .logdecode import NotJSONError, decode_log_page
+from .models import LogPage
 from .requests import Request
 from .retry import retry_after_seconds
 
@@ -176,8 +178,12 @@ def read_response(request: Request, response: RawResponse, model: type[T], *, no
     if not 200 <= response.status < 300:  # noqa: PLR2004
         raise error_from_response(response, now=now)
     try:
+        if model is LogPage:
+            page = decode_log_page(response.body)
+            if page is not None:
+                return cast("T", page)
         data = orjson.loads(response.body)
-    except orjson.JSONDecodeError as error:
+    except (orjson.JSONDecodeError, NotJSONError) as error:
         raise InvalidResponseError(
             request.endpoint,
             f"body is not JSON ({error})",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+import msgspec
 import pytest
 
 import fwbatch_async as fw
@@ -45,7 +46,7 @@ def test_colours_are_stable_per_rank_and_per_job() -> None:
     def prefix(entry: fw.LogEntry, job: str | None = None, *, show_job: bool = False) -> str:
         return LineWriter(io.StringIO(), colour=True, show_job=show_job).format(entry, job).split("[", 2)[1]
 
-    other_rank = ENTRY._replace(rank=4)
+    other_rank = msgspec.structs.replace(ENTRY, rank=4)
     assert prefix(ENTRY) == prefix(ENTRY)
     assert prefix(ENTRY) != prefix(other_rank)
     assert prefix(ENTRY, "job-a", show_job=True) == prefix(other_rank, "job-a", show_job=True)  # one colour a job
@@ -64,7 +65,7 @@ def test_the_status_line_is_redrawn_below_each_line_on_a_terminal_only() -> None
     for stream, colour in ((tty, True), (pipe, False)):
         writer = LineWriter(stream, colour=colour)
         writer.status("2 jobs")
-        writer.entry(ENTRY._replace(message="x"))
+        writer.entry(msgspec.structs.replace(ENTRY, message="x"))
         writer.end_status()
     assert tty.getvalue().endswith("x\n2 jobs\n")
     assert pipe.getvalue() == "[3] x\n"

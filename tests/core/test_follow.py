@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from collections import Counter
 
@@ -15,6 +16,8 @@ from fwbatch_async import LogEntry, Timestamp
 from fwbatch_async._core import follow as follow_module
 from fwbatch_async._core.cursor import FollowCursor
 from fwbatch_async._core.follow import LogFollower
+from fwbatch_async._core.logdecode import decode_log_page
+from fwbatch_async._core.models import _stored_time
 from fwbatch_async._core.window import FollowStats, WindowSettings
 
 T0 = 1_795_320_000 * NS
@@ -23,6 +26,19 @@ WINDOW = WindowSettings(lookback=LOOKBACK, audit=LOOKBACK, max_window=100_000)
 
 
 Line = tuple[int, int, str, int]
+
+
+def decode_page(lines: list[tuple[int, int, str]]) -> tuple[LogEntry, ...]:
+    """A page as the client decodes it: each entry's time is the server's text until it is read."""
+    body = {"entries": [{"logTime": Timestamp(ns).rfc3339(), "rank": rank, "message": m} for ns, rank, m in lines]}
+    page = decode_log_page(json.dumps(body).encode())
+    assert page is not None
+    return page.entries
+
+
+def stored_time(entry: LogEntry) -> object:
+    """What the entry holds for its time: the server's text, or the Timestamp made when it was first read."""
+    return _stored_time.__get__(entry)
 
 
 def keys(entries: list[LogEntry]) -> Counter[tuple[int, int, str]]:
@@ -237,6 +253,36 @@ def test_catching_up_on_a_long_backlog_does_not_read_it_twice() -> None:
     # 20 pages for the backlog, then one page per poll (the window holds ~600 lines); a second pass over the
     # backlog would add 20 more.
     assert server.requests <= 20 + 13
+
+
+def test_catching_up_counts_only_what_the_next_read_can_repeat() -> None:
+    """Issue 17: a backlog far below the window is added to per-second totals, not parsed and counted entry by entry.
+
+    100,000 lines at 1,000 a second arrive in one read as decoded pages (times still the server's text); the next
+    read re-reads the last lookback (3 s: 3,000 lines), and what the read's own duration and the whole second it
+    starts on add. Only times probed to bisect pages are made into Timestamps.
+    """
+    lines = 100_000
+    pages = [
+        decode_page([(T0 + i * NS // 1000, i % 8, f"line {i}") for i in range(first, first + 5000)])
+        for first in range(0, lines, 5000)
+    ]
+    stats = FollowStats()
+    follower = LogFollower(WINDOW, stats)
+    follower.begin_read(0.0)
+    delivered = []
+    for number, page in enumerate(pages):
+        delivered += follower.accept(page, 0.01 * number, server_time=T0 + 3600 * NS)  # the job ended long ago
+    follower.end_read(0.2)
+    parsed = sum(type(stored_time(entry)) is not str for entry in delivered)  # before keys() reads them all
+    assert parsed < 2_000, f"{parsed} of {lines} times were parsed"  # about 13 a second of log
+    assert keys(delivered) == Counter((T0 + i * NS // 1000, i % 8, f"line {i}") for i in range(lines))
+    assert 3_000 <= len(follower.accounted()) <= 4_200
+    assert follower.window_size == len(follower.accounted())
+    start = follower.begin_read(1.0)
+    assert start is not None
+    again = [entry for page in pages for entry in page if entry.log_time.ns >= start]
+    assert follower.accept(again, 1.0) == []
 
 
 def test_since_never_delivers_anything_older() -> None:
