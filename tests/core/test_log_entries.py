@@ -33,14 +33,12 @@ def exact_path(body: dict[str, Any]) -> LogPage:
     return converter.structure(body, LogPage)
 
 
-USUAL = {
-    "entries": [
-        {"logTime": TIME, "rank": 3, "message": "step 1"},
-        {"logTime": "2026-11-22T04:00:01.5Z", "message": "rank 0: proto3 omits the zero"},
-        {"logTime": TIME, "rank": 3, "message": "step 1"},  # a genuine repeat
-    ],
-    "nextPageToken": "t1",
-}
+USUAL_ENTRIES: list[dict[str, Any]] = [
+    {"logTime": TIME, "rank": 3, "message": "step 1"},
+    {"logTime": "2026-11-22T04:00:01.5Z", "message": "rank 0: proto3 omits the zero"},
+    {"logTime": TIME, "rank": 3, "message": "step 1"},  # a genuine repeat
+]
+USUAL = {"entries": USUAL_ENTRIES, "nextPageToken": "t1"}
 
 
 def test_the_usual_page_takes_the_compiled_decoder_and_reads_as_the_exact_path_does() -> None:
@@ -53,7 +51,7 @@ def test_the_usual_page_takes_the_compiled_decoder_and_reads_as_the_exact_path_d
         (123_456_789, 3, "step 1"),
     ]
     assert page.next_page_token == "t1"
-    assert to_wire(page) == {**USUAL, "entries": [{"rank": 0, **e} for e in USUAL["entries"]]}
+    assert to_wire(page) == {**USUAL, "entries": [{"rank": 0, **e} for e in USUAL_ENTRIES]}
 
 
 @pytest.mark.parametrize(
