@@ -15,6 +15,7 @@ import click
 # emulator, no rich (issue 18: help in well under 0.3 s).
 if TYPE_CHECKING:
     from .context import Settings
+    from .lineformat import LineTemplate, Output
     from .lines import LineWriter
     from .logs import LogSelection
     from .outcome import ExitCode
@@ -136,33 +137,39 @@ def status(settings: Settings, jobs: Sequence[str], output: str, as_json: bool) 
     _run(show_status(settings, jobs, output="json" if as_json else output))
 
 
-def _selection(
-    tail: int | None, since: str | None, from_start: bool, ranks: Sequence[int], text: str | None, lookback: float
-) -> LogSelection:
-    from .logs import LogSelection  # noqa: PLC0415 - see the imports
-    from .timespec import parse_since  # noqa: PLC0415
-
-    if sum([tail is not None, since is not None, from_start]) > 1:
-        raise click.UsageError("give at most one of --tail, --since and --from-start")
-    try:
-        start = None if since is None else parse_since(since)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--since") from None
-    return LogSelection(tail=tail, since=start, ranks=tuple(ranks) or None, filter=text, lookback=lookback)
-
-
 def _log_options(function: _F) -> _F:
     """The options that choose lines and how they look, handed to the command as ``selection`` and ``style``."""
     options = [
-        click.option("-n", "--tail", type=click.IntRange(min=0), help="Start with the last N lines."),
+        click.option(
+            "-n", "--tail", type=click.IntRange(min=0), help="Start with the last N lines (of those since --since)."
+        ),
         click.option(
             "--since", metavar="10m|TIME", help="Start this long ago (90s, 10m, 2h, 1d) or at an RFC 3339 time."
         ),
         click.option("--from-start", is_flag=True, help="Start from the first line (the default)."),
         click.option("--rank", "ranks", type=click.IntRange(min=0), multiple=True, help="Only this rank (repeatable)."),
-        click.option("--filter", "text", help="Only lines containing this text."),
-        click.option("--timestamps", is_flag=True, help="Start each line with its time, to the nanosecond."),
-        click.option("--json", "as_json", is_flag=True, help="One JSON object a line, with the full-precision time."),
+        click.option("--filter", "text", help="Only lines containing this text (the server filters)."),
+        click.option(
+            "--include",
+            multiple=True,
+            metavar="REGEX",
+            help="Only lines whose message matches one of these (repeatable; counted after --tail).",
+        ),
+        click.option("--exclude", multiple=True, metavar="REGEX", help="No line whose message matches (repeatable)."),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Choice(["text", "raw", "json", "template"]),  # lineformat.OUTPUTS, not imported for speed
+            help="text: [rank] and message [default]; raw: the message alone; json: an object a line; template.",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Same as -o json."),
+        click.option(
+            "--template",
+            metavar="FORMAT",
+            help="With -o template (implied): a Python format string of {time}, {rank}, {job} and {message}.",
+        ),
+        click.option("--timestamps", is_flag=True, help="Text: start each line with its time, to the nanosecond."),
+        click.option("--no-prefix", is_flag=True, help="Text: no [rank] or [job/rank] before each line."),
         click.option(
             "--lookback",
             type=click.FloatRange(min=0),
@@ -181,13 +188,35 @@ def _log_options(function: _F) -> _F:
         from_start: bool,
         ranks: Sequence[int],
         text: str | None,
+        include: Sequence[str],
+        exclude: Sequence[str],
         lookback: float,
-        timestamps: bool,
+        output: str | None,
         as_json: bool,
+        template: str | None,
+        timestamps: bool,
+        no_prefix: bool,
         **kwargs: Any,
     ) -> Any:
-        selection = _selection(tail, since, from_start, ranks, text, lookback)
-        return function(*args, selection=selection, style=_LineStyle(timestamps, as_json), **kwargs)
+        from .lineformat import choose_output  # noqa: PLC0415 - see the imports
+        from .logs import LogSelection  # noqa: PLC0415
+
+        try:
+            selection = LogSelection.from_options(
+                tail=tail,
+                since=since,
+                from_start=from_start,
+                ranks=ranks,
+                text=text,
+                lookback=lookback,
+                include=include,
+                exclude=exclude,
+            )
+            chosen, line_template = choose_output(output, as_json=as_json, template=template)
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+        style = _LineStyle(chosen, line_template, timestamps=timestamps, prefix=not no_prefix)
+        return function(*args, selection=selection, style=style, **kwargs)
 
     for option in reversed(options):
         command = option(command)
@@ -195,16 +224,29 @@ def _log_options(function: _F) -> _F:
 
 
 class _LineStyle(NamedTuple):
-    """How log lines are written: with their times or not, as text or JSON."""
+    """How log lines are written: text (with times, with prefixes or not), the message alone, JSON or a template."""
 
+    output: Output
+    template: LineTemplate | None
     timestamps: bool
-    as_json: bool
+    prefix: bool
+
+    @property
+    def as_json(self) -> bool:
+        return self.output == "json"
 
     def writer(self, *, show_job: bool = False) -> LineWriter:
         from .lines import LineWriter, use_colour  # noqa: PLC0415 - see the imports
 
-        colour = use_colour(sys.stdout)
-        return LineWriter(sys.stdout, colour=colour, timestamps=self.timestamps, json=self.as_json, show_job=show_job)
+        return LineWriter(
+            sys.stdout,
+            colour=use_colour(sys.stdout),
+            output=self.output,
+            timestamps=self.timestamps,
+            prefix=self.prefix,
+            template=self.template,
+            show_job=show_job,
+        )
 
 
 @main.command(epilog=_EXIT_CODES)

@@ -229,7 +229,7 @@ async def test_follow_text_prefixes_lines_with_job_and_rank_and_reports_states_o
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["logs", "done-job", "--tail", "3", "--since", "1m"], "at most one of --tail, --since"),
+        (["logs", "done-job", "--from-start", "--since", "1m"], "--from-start cannot go with --tail or --since"),
         (["logs", "done-job", "--since", "yesterday"], "neither a duration"),
         (["logs", "done-job", "--rank", "-1"], "--rank"),
         (["status"], "Missing argument"),
