@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import click
@@ -47,6 +48,14 @@ def _run(command: Any) -> None:
 @click.option("--api-key", envvar="FIREWORKS_API_KEY", show_envvar=True, help="Fireworks API key.")
 @click.option("--account", envvar="FIREWORKS_ACCOUNT_ID", show_envvar=True, help="Account that bare job ids are in.")
 @click.option(
+    "--profile",
+    envvar="FIREWORKS_PROFILE",
+    show_envvar=True,
+    metavar="NAME",
+    help="firectl's profile: a key and account missing above come from ~/.fireworks/profiles/NAME/auth.ini "
+    "[default: ~/.fireworks/auth.ini].",
+)
+@click.option(
     "--base-url", envvar="FIREWORKS_BASE_URL", show_envvar=True, help="API address [default: https://api.fireworks.ai]."
 )
 @click.option(
@@ -77,6 +86,7 @@ def main(
     ctx: click.Context,
     api_key: str | None,
     account: str | None,
+    profile: str | None,
     base_url: str | None,
     timeout: float,
     retries: int,
@@ -93,7 +103,8 @@ def main(
       fwbatch status demo-summaries demo-translations
       fwbatch logs -f demo-translations --rank 0
     """
-    from .context import Settings  # noqa: PLC0415 - see the imports
+    from .authfile import Credentials, complete_credentials  # noqa: PLC0415 - see the imports
+    from .context import Settings  # noqa: PLC0415
     from .stderrlog import log_to_stderr  # noqa: PLC0415
 
     # The flag wins over the environment by setting it: our lines and rich's displays both read these variables.
@@ -104,8 +115,17 @@ def main(
         os.environ.pop("FORCE_COLOR", None)
         os.environ["NO_COLOR"] = "1"
     log_to_stderr(logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG)
+    try:  # flags, then the environment (click reads both), then firectl's file
+        given = complete_credentials(Credentials(api_key, account), profile=profile, home=Path.home())
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     ctx.obj = Settings(
-        api_key=api_key, account_id=account, base_url=base_url, timeout=timeout, attempts=retries, max_rate=max_rate
+        api_key=given.api_key,
+        account_id=given.account_id,
+        base_url=base_url,
+        timeout=timeout,
+        attempts=retries,
+        max_rate=max_rate,
     )
 
 

@@ -18,7 +18,7 @@ __all__ = ["Settings", "check_jobs"]
 
 @attrs.frozen
 class Settings:
-    """Where and how to reach the API (from the global options and the environment)."""
+    """Where and how to reach the API (from the global options, the environment and ``~/.fireworks/auth.ini``)."""
 
     api_key: str | None
     account_id: str | None
@@ -34,7 +34,9 @@ class Settings:
             ArgumentError: no API key, or a setting the client rejects.
         """
         if not self.api_key:
-            raise fw.ArgumentError("no API key: pass --api-key or set FIREWORKS_API_KEY")
+            raise fw.ArgumentError(
+                "no API key: pass --api-key, set FIREWORKS_API_KEY, or put api_key in ~/.fireworks/auth.ini"
+            )
         return fw.AsyncClient(
             api_key=self.api_key,
             account_id=self.account_id,
