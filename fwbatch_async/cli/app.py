@@ -66,11 +66,11 @@ def _run(command: Any) -> None:
 )
 @click.option(
     "--max-rate",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0),
     default=10.0,
     show_default=True,
     metavar="N",
-    help="Requests a second at most (the account's cap, 100 a second, covers inference too).",
+    help="Requests a second at most; 0: no ceiling (the account's cap, 100 a second, covers inference too).",
 )
 @click.option(
     "--color",
@@ -125,7 +125,7 @@ def main(
         base_url=base_url,
         timeout=timeout,
         attempts=retries,
-        max_rate=max_rate,
+        max_rate=max_rate or None,  # 0: no ceiling
     )
 
 
@@ -428,7 +428,8 @@ def emulator(
     show_default=True,
     help="Emulated seconds per real second (the jobs last about an hour of emulated time).",
 )
-def demo(speed: float) -> None:
+@click.pass_obj
+def demo(settings: Settings, speed: float) -> None:
     """See it work in under a minute, no account needed: four emulated jobs followed to their end.
 
     A local emulator runs in this process; every job's log is followed from its first line while progress bars
@@ -440,4 +441,4 @@ def demo(speed: float) -> None:
     """
     from .demo import run_demo  # noqa: PLC0415 - see the imports
 
-    _run(run_demo(speed))
+    _run(run_demo(settings, speed))

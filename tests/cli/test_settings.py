@@ -1,4 +1,4 @@
-"""Global settings end to end: credentials from firectl's auth.ini (``--profile``)."""
+"""Global settings end to end: credentials from firectl's auth.ini (``--profile``), and ``--max-rate`` everywhere."""
 
 from __future__ import annotations
 
@@ -9,6 +9,15 @@ import pytest
 from .clikit import ACCOUNT, API_KEY, Fwbatch
 
 pytestmark = pytest.mark.timeout(120)
+
+# Every command that talks to the API, each ending on its own against the test emulator.
+API_COMMANDS = [
+    ["status", "done-job"],
+    ["logs", "done-job", "-n", "1"],
+    ["logs", "-f", "done-job", "--lookback", "0.2"],
+    ["watch", "done-job"],
+    ["follow", "done-job", "--lookback", "0.2"],
+]
 
 
 def without_credentials(fwbatch: Fwbatch) -> Fwbatch:
@@ -57,3 +66,28 @@ async def test_a_profile_that_does_not_exist_is_a_usage_error(fwbatch: Fwbatch) 
     assert result.code == 2
     assert "--profile prod: no such profile" in result.err
     assert ".fireworks/profiles/prod/auth.ini" in result.err
+
+
+@pytest.mark.parametrize("command", API_COMMANDS)
+async def test_every_command_gives_the_client_the_max_rate(fwbatch: Fwbatch, command: list[str]) -> None:
+    capped = await fwbatch.run("-vv", "--max-rate", "2.5", *command)
+    assert capped.code == 0
+    assert "fwbatch: debug: requests: at most 2.5 a second (--max-rate)\n" in capped.err  # the client's own rate
+    unlimited = await fwbatch.run("-vv", "--max-rate", "0", *command)
+    assert unlimited.code == 0
+    assert "fwbatch: debug: requests: no ceiling (--max-rate)\n" in unlimited.err
+    default = await fwbatch.run("-vv", *command)
+    assert "fwbatch: debug: requests: at most 10 a second (--max-rate)\n" in default.err
+
+
+async def test_a_negative_max_rate_is_a_usage_error(fwbatch: Fwbatch) -> None:
+    result = await fwbatch.run("--max-rate", "-1", "status", "done-job")
+    assert result.code == 2
+    assert "--max-rate" in result.err
+
+
+async def test_the_demo_gives_its_client_the_max_rate(fwbatch: Fwbatch) -> None:
+    result = await fwbatch.run("-vv", "--max-rate", "40", "demo", "--speed", "600")
+    assert result.code == 0
+    assert "fwbatch: debug: requests: at most 40 a second (--max-rate)\n" in result.err
+    assert "each exactly once" in result.out
