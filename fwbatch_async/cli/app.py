@@ -294,6 +294,7 @@ def logs(
       fwbatch logs nightly-eval -f --since 10m --rank 0
       fwbatch logs nightly-eval --filter ERROR --timestamps
       fwbatch logs nightly-eval --json | jq -r .message
+      fwbatch logs nightly-eval -n 20 --since 1h --include 'ERROR|OOM' --exclude '^Heartbeat' -o raw
     """
     from .logs import show_logs  # noqa: PLC0415 - see the imports
 
@@ -343,6 +344,7 @@ def follow(
     Examples:
       fwbatch follow shard-1 shard-2 shard-3
       fwbatch follow shard-1 shard-2 --tail 0 --filter ERROR
+      fwbatch follow shard-1 shard-2 --template '{job} {rank} {message}'
     """
     from .follow import follow_jobs  # noqa: PLC0415 - see the imports
 
