@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import click
@@ -15,6 +16,7 @@ import click
 # emulator, no rich (issue 18: help in well under 0.3 s).
 if TYPE_CHECKING:
     from .context import Settings
+    from .lineformat import LineTemplate, Output
     from .lines import LineWriter
     from .logs import LogSelection
     from .outcome import ExitCode
@@ -46,6 +48,14 @@ def _run(command: Any) -> None:
 @click.option("--api-key", envvar="FIREWORKS_API_KEY", show_envvar=True, help="Fireworks API key.")
 @click.option("--account", envvar="FIREWORKS_ACCOUNT_ID", show_envvar=True, help="Account that bare job ids are in.")
 @click.option(
+    "--profile",
+    envvar="FIREWORKS_PROFILE",
+    show_envvar=True,
+    metavar="NAME",
+    help="firectl's profile: a key and account missing above come from ~/.fireworks/profiles/NAME/auth.ini "
+    "[default: ~/.fireworks/auth.ini].",
+)
+@click.option(
     "--base-url", envvar="FIREWORKS_BASE_URL", show_envvar=True, help="API address [default: https://api.fireworks.ai]."
 )
 @click.option(
@@ -56,11 +66,11 @@ def _run(command: Any) -> None:
 )
 @click.option(
     "--max-rate",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0),
     default=10.0,
     show_default=True,
     metavar="N",
-    help="Requests a second at most (the account's cap, 100 a second, covers inference too).",
+    help="Requests a second at most; 0: no ceiling (the account's cap, 100 a second, covers inference too).",
 )
 @click.option(
     "--color",
@@ -76,6 +86,7 @@ def main(
     ctx: click.Context,
     api_key: str | None,
     account: str | None,
+    profile: str | None,
     base_url: str | None,
     timeout: float,
     retries: int,
@@ -92,7 +103,8 @@ def main(
       fwbatch status demo-summaries demo-translations
       fwbatch logs -f demo-translations --rank 0
     """
-    from .context import Settings  # noqa: PLC0415 - see the imports
+    from .authfile import Credentials, complete_credentials  # noqa: PLC0415 - see the imports
+    from .context import Settings  # noqa: PLC0415
     from .stderrlog import log_to_stderr  # noqa: PLC0415
 
     # The flag wins over the environment by setting it: our lines and rich's displays both read these variables.
@@ -103,8 +115,17 @@ def main(
         os.environ.pop("FORCE_COLOR", None)
         os.environ["NO_COLOR"] = "1"
     log_to_stderr(logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG)
+    try:  # flags, then the environment (click reads both), then firectl's file
+        given = complete_credentials(Credentials(api_key, account), profile=profile, home=Path.home())
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     ctx.obj = Settings(
-        api_key=api_key, account_id=account, base_url=base_url, timeout=timeout, attempts=retries, max_rate=max_rate
+        api_key=given.api_key,
+        account_id=given.account_id,
+        base_url=base_url,
+        timeout=timeout,
+        attempts=retries,
+        max_rate=max_rate or None,  # 0: no ceiling
     )
 
 
@@ -136,33 +157,39 @@ def status(settings: Settings, jobs: Sequence[str], output: str, as_json: bool) 
     _run(show_status(settings, jobs, output="json" if as_json else output))
 
 
-def _selection(
-    tail: int | None, since: str | None, from_start: bool, ranks: Sequence[int], text: str | None, lookback: float
-) -> LogSelection:
-    from .logs import LogSelection  # noqa: PLC0415 - see the imports
-    from .timespec import parse_since  # noqa: PLC0415
-
-    if sum([tail is not None, since is not None, from_start]) > 1:
-        raise click.UsageError("give at most one of --tail, --since and --from-start")
-    try:
-        start = None if since is None else parse_since(since)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--since") from None
-    return LogSelection(tail=tail, since=start, ranks=tuple(ranks) or None, filter=text, lookback=lookback)
-
-
 def _log_options(function: _F) -> _F:
     """The options that choose lines and how they look, handed to the command as ``selection`` and ``style``."""
     options = [
-        click.option("-n", "--tail", type=click.IntRange(min=0), help="Start with the last N lines."),
+        click.option(
+            "-n", "--tail", type=click.IntRange(min=0), help="Start with the last N lines (of those since --since)."
+        ),
         click.option(
             "--since", metavar="10m|TIME", help="Start this long ago (90s, 10m, 2h, 1d) or at an RFC 3339 time."
         ),
         click.option("--from-start", is_flag=True, help="Start from the first line (the default)."),
         click.option("--rank", "ranks", type=click.IntRange(min=0), multiple=True, help="Only this rank (repeatable)."),
-        click.option("--filter", "text", help="Only lines containing this text."),
-        click.option("--timestamps", is_flag=True, help="Start each line with its time, to the nanosecond."),
-        click.option("--json", "as_json", is_flag=True, help="One JSON object a line, with the full-precision time."),
+        click.option("--filter", "text", help="Only lines containing this text (the server filters)."),
+        click.option(
+            "--include",
+            multiple=True,
+            metavar="REGEX",
+            help="Only lines whose message matches one of these (repeatable; counted after --tail).",
+        ),
+        click.option("--exclude", multiple=True, metavar="REGEX", help="No line whose message matches (repeatable)."),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Choice(["text", "raw", "json", "template"]),  # lineformat.OUTPUTS, not imported for speed
+            help="text: [rank] and message [default]; raw: the message alone; json: an object a line; template.",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Same as -o json."),
+        click.option(
+            "--template",
+            metavar="FORMAT",
+            help="With -o template (implied): a Python format string of {time}, {rank}, {job} and {message}.",
+        ),
+        click.option("--timestamps", is_flag=True, help="Text: start each line with its time, to the nanosecond."),
+        click.option("--no-prefix", is_flag=True, help="Text: no [rank] or [job/rank] before each line."),
         click.option(
             "--lookback",
             type=click.FloatRange(min=0),
@@ -181,13 +208,35 @@ def _log_options(function: _F) -> _F:
         from_start: bool,
         ranks: Sequence[int],
         text: str | None,
+        include: Sequence[str],
+        exclude: Sequence[str],
         lookback: float,
-        timestamps: bool,
+        output: str | None,
         as_json: bool,
+        template: str | None,
+        timestamps: bool,
+        no_prefix: bool,
         **kwargs: Any,
     ) -> Any:
-        selection = _selection(tail, since, from_start, ranks, text, lookback)
-        return function(*args, selection=selection, style=_LineStyle(timestamps, as_json), **kwargs)
+        from .lineformat import choose_output  # noqa: PLC0415 - see the imports
+        from .logs import LogSelection  # noqa: PLC0415
+
+        try:
+            selection = LogSelection.from_options(
+                tail=tail,
+                since=since,
+                from_start=from_start,
+                ranks=ranks,
+                text=text,
+                lookback=lookback,
+                include=include,
+                exclude=exclude,
+            )
+            chosen, line_template = choose_output(output, as_json=as_json, template=template)
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+        style = _LineStyle(chosen, line_template, timestamps=timestamps, prefix=not no_prefix)
+        return function(*args, selection=selection, style=style, **kwargs)
 
     for option in reversed(options):
         command = option(command)
@@ -195,16 +244,29 @@ def _log_options(function: _F) -> _F:
 
 
 class _LineStyle(NamedTuple):
-    """How log lines are written: with their times or not, as text or JSON."""
+    """How log lines are written: text (with times, with prefixes or not), the message alone, JSON or a template."""
 
+    output: Output
+    template: LineTemplate | None
     timestamps: bool
-    as_json: bool
+    prefix: bool
+
+    @property
+    def as_json(self) -> bool:
+        return self.output == "json"
 
     def writer(self, *, show_job: bool = False) -> LineWriter:
         from .lines import LineWriter, use_colour  # noqa: PLC0415 - see the imports
 
-        colour = use_colour(sys.stdout)
-        return LineWriter(sys.stdout, colour=colour, timestamps=self.timestamps, json=self.as_json, show_job=show_job)
+        return LineWriter(
+            sys.stdout,
+            colour=use_colour(sys.stdout),
+            output=self.output,
+            timestamps=self.timestamps,
+            prefix=self.prefix,
+            template=self.template,
+            show_job=show_job,
+        )
 
 
 @main.command(epilog=_EXIT_CODES)
@@ -232,6 +294,7 @@ def logs(
       fwbatch logs nightly-eval -f --since 10m --rank 0
       fwbatch logs nightly-eval --filter ERROR --timestamps
       fwbatch logs nightly-eval --json | jq -r .message
+      fwbatch logs nightly-eval -n 20 --since 1h --include 'ERROR|OOM' --exclude '^Heartbeat' -o raw
     """
     from .logs import show_logs  # noqa: PLC0415 - see the imports
 
@@ -281,6 +344,7 @@ def follow(
     Examples:
       fwbatch follow shard-1 shard-2 shard-3
       fwbatch follow shard-1 shard-2 --tail 0 --filter ERROR
+      fwbatch follow shard-1 shard-2 --template '{job} {rank} {message}'
     """
     from .follow import follow_jobs  # noqa: PLC0415 - see the imports
 
@@ -366,7 +430,8 @@ def emulator(
     show_default=True,
     help="Emulated seconds per real second (the jobs last about an hour of emulated time).",
 )
-def demo(speed: float) -> None:
+@click.pass_obj
+def demo(settings: Settings, speed: float) -> None:
     """See it work in under a minute, no account needed: four emulated jobs followed to their end.
 
     A local emulator runs in this process; every job's log is followed from its first line while progress bars
@@ -378,4 +443,4 @@ def demo(speed: float) -> None:
     """
     from .demo import run_demo  # noqa: PLC0415 - see the imports
 
-    _run(run_demo(speed))
+    _run(run_demo(settings, speed))

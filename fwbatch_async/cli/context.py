@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -15,17 +16,20 @@ from .retrying import CommandRetry
 
 __all__ = ["Settings", "check_jobs"]
 
+_LOG = logging.getLogger("fwbatch_async.cli")
+
 
 @attrs.frozen
 class Settings:
-    """Where and how to reach the API (from the global options and the environment)."""
+    """Where and how to reach the API (from the global options, the environment and ``~/.fireworks/auth.ini``)."""
 
     api_key: str | None
     account_id: str | None
     base_url: str | None
     timeout: float
     attempts: int
-    max_rate: float = 10.0
+    max_rate: float | None = 10.0
+    """Requests a second at most; ``None``: no ceiling."""
 
     def client(self, *, one_shot: bool = False) -> fw.AsyncClient:
         """A client for these settings; each retry is said on stderr, and ``one_shot`` does not retry a refusal.
@@ -34,8 +38,10 @@ class Settings:
             ArgumentError: no API key, or a setting the client rejects.
         """
         if not self.api_key:
-            raise fw.ArgumentError("no API key: pass --api-key or set FIREWORKS_API_KEY")
-        return fw.AsyncClient(
+            raise fw.ArgumentError(
+                "no API key: pass --api-key, set FIREWORKS_API_KEY, or put api_key in ~/.fireworks/auth.ini"
+            )
+        client = fw.AsyncClient(
             api_key=self.api_key,
             account_id=self.account_id,
             base_url=self.base_url,
@@ -43,6 +49,9 @@ class Settings:
             retry=CommandRetry(max_attempts=self.attempts, refused_is_final=one_shot),
             max_rate=self.max_rate,
         )
+        rate = client.request_rate  # the client's own word for it: what it was given, as it understood it
+        _LOG.debug("requests: %s (--max-rate)", "no ceiling" if rate is None else f"at most {rate:g} a second")
+        return client
 
 
 async def check_jobs(client: fw.AsyncClient, job_ids: Sequence[str]) -> bool:

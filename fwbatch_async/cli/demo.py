@@ -13,6 +13,7 @@ import sys
 from collections import Counter, defaultdict, deque
 from typing import Any, Final, TextIO
 
+import attrs
 from rich.console import Console, Group
 from rich.live import Live
 from rich.panel import Panel
@@ -23,6 +24,7 @@ from fwbatch_async.emulator import Emulator
 from fwbatch_async.emulator.cli import build
 
 from .board import JobBoard, describe_end, describe_update
+from .context import Settings
 from .jobtable import console_for, job_table
 from .lines import LineWriter, use_colour
 from .outcome import ExitCode
@@ -81,10 +83,6 @@ class _Screen:
                 self._console.print(describe_end(event))
 
 
-def _client(emulator: Emulator[Any]) -> fw.AsyncClient:
-    return fw.AsyncClient(api_key=emulator.api_key, account_id=emulator.account_id, base_url=emulator.base_url)
-
-
 def _held(emulator: Emulator[Any], job_id: str) -> Counter[Key]:
     return Counter((fw.Timestamp.parse(text).ns, rank, message) for text, rank, message in emulator.logs(job_id))
 
@@ -117,25 +115,39 @@ async def _follow(client: fw.AsyncClient, screen: _Screen, received: dict[str, C
         lister.cancel()
 
 
-async def run_demo(speed: float, out: TextIO = sys.stdout) -> ExitCode:
-    """Run the demo at ``speed`` emulated seconds per real second; OK when every line arrived exactly once."""
+async def run_demo(settings: Settings, speed: float, out: TextIO = sys.stdout) -> ExitCode:
+    """Run the demo at ``speed`` emulated seconds per real second; OK when every line arrived exactly once.
+
+    The client has the command's settings (``--max-rate``, ``--timeout``, ``--retries``), pointed at the emulator.
+    """
     colour = use_colour(out)
     console = console_for(out, colour=colour)
     emulator = build("demo", speed=speed, port=0)
-    async with emulator, _client(emulator) as client:
-        job_ids = [job.id for job in emulator.scenario.jobs]
-        longest = max(job.start_after + job.duration for job in emulator.scenario.jobs)
-        console.print(
-            f"[bold]fwbatch demo[/]: a local emulator of the Fireworks batch API at {emulator.base_url}, "
-            f"{len(job_ids)} jobs, time running {speed:g}x (about {longest / speed:.0f} s).\n"
-            "Following every job of the account from its first line with one client, adding jobs as they appear."
+    # Built once the emulator listens: its address has the port it was given then.
+    async with emulator:
+        at_emulator = attrs.evolve(
+            settings, api_key=emulator.api_key, account_id=emulator.account_id, base_url=emulator.base_url
         )
-        received: defaultdict[str, Counter[Key]] = defaultdict(Counter)
-        with _Screen(console, job_ids, live=colour) as screen:
-            await _follow(client, screen, received)
-        jobs = [await client.get_batch_inference_job(job_id) for job_id in job_ids]
-        console.print(job_table(jobs))
-        mismatched = [job_id for job_id in job_ids if received[job_id] != _held(emulator, job_id)]
+        async with at_emulator.client() as client:
+            return await _demonstrate(emulator, client, console, speed, colour=colour)
+
+
+async def _demonstrate(
+    emulator: Emulator[Any], client: fw.AsyncClient, console: Console, speed: float, *, colour: bool
+) -> ExitCode:
+    job_ids = [job.id for job in emulator.scenario.jobs]
+    longest = max(job.start_after + job.duration for job in emulator.scenario.jobs)
+    console.print(
+        f"[bold]fwbatch demo[/]: a local emulator of the Fireworks batch API at {emulator.base_url}, "
+        f"{len(job_ids)} jobs, time running {speed:g}x (about {longest / speed:.0f} s).\n"
+        "Following every job of the account from its first line with one client, adding jobs as they appear."
+    )
+    received: defaultdict[str, Counter[Key]] = defaultdict(Counter)
+    with _Screen(console, job_ids, live=colour) as screen:
+        await _follow(client, screen, received)
+    jobs = [await client.get_batch_inference_job(job_id) for job_id in job_ids]
+    console.print(job_table(jobs))
+    mismatched = [job_id for job_id in job_ids if received[job_id] != _held(emulator, job_id)]
     total = sum(sum(counts.values()) for counts in received.values())
     if mismatched:
         console.print(f"[red]Lines differ from the server's for {', '.join(mismatched)}: please report this.[/]")

@@ -14,6 +14,7 @@ from .context import Settings, check_jobs
 from .lines import LineWriter
 from .logs import LogSelection
 from .outcome import ExitCode, describe, job_outcome
+from .picking import LinePicker
 
 __all__ = ["follow_jobs"]
 
@@ -76,15 +77,20 @@ async def follow_jobs(
     async with settings.client() as client:
         if not await check_jobs(client, ids):
             return ExitCode.API
+        picker = selection.picker(client.server_time())  # the reads of the jobs have set the server's clock
         events = client.follow_jobs(ids, **selection.follow_arguments())
         async with events:
-            await _show(events, status, writer, as_json=as_json)
+            await _show(events, picker, status, writer, as_json=as_json)
     return job_outcome(events.ended.values())
 
 
-async def _show(events: fw.JobEvents, status: _Status, writer: LineWriter, *, as_json: bool) -> None:
-    """Write every event as it comes; the status line counts jobs by state and lines."""
+async def _show(
+    events: fw.JobEvents, picker: LinePicker, status: _Status, writer: LineWriter, *, as_json: bool
+) -> None:
+    """Write every event as it comes (the log lines ``picker`` shows); the status line counts jobs and lines."""
     async for event in events:
+        if isinstance(event, fw.LogLine) and not picker.shows(event.entry):
+            continue
         if isinstance(event, fw.JobEnded) and event.error is not None:
             writer.error(f"{event.job_id}: {describe(event.error)}")  # errors go to stderr, whatever the format
         if as_json:

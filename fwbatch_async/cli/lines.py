@@ -1,4 +1,4 @@
-"""Writing log lines: prefixes in stable colours on a terminal, plain text in a pipe, JSON on request.
+"""Writing log lines: prefixes in stable colours on a terminal, plain in a pipe; the message alone, JSON, a template.
 
 Every line is flushed as it is written, so ``fwbatch logs -f job | grep ERROR`` shows matches as they happen. On a
 terminal an optional status line stays below the log: it is cleared before a line is written and written again
@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 import sys
 import zlib
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import orjson
 
 import fwbatch_async as fw
+
+if TYPE_CHECKING:
+    from .lineformat import LineTemplate, Output
 
 __all__ = ["LineWriter", "use_colour"]
 
@@ -44,19 +47,39 @@ class LineWriter:
 
     Args:
         stream: where to write (standard output).
-        colour: colour the prefixes (see :func:`use_colour`).
-        timestamps: start each line with its time, all nine fractional digits.
-        json: write one JSON object a line instead of text.
+        colour: colour the prefixes, and show state changes and a status line among text lines (a terminal, see
+            :func:`use_colour`); other outputs keep the stream for their lines alone.
+        output: ``text`` (prefix and message), ``raw`` (the message alone, exactly), ``json`` (one object a line:
+            the entry as on the wire, and its job) or ``template`` (``template`` filled in).
+        timestamps: text: start each line with its time, all nine fractional digits.
+        prefix: text: start each line with ``[rank]`` (``[job/rank]`` with ``show_job``).
+        template: what ``template`` output fills in.
         show_job: prefix lines with their job id as well as their rank (many jobs in one stream).
+
+    Raises:
+        ValueError: ``template`` output without a template.
     """
 
     def __init__(
-        self, stream: TextIO, *, colour: bool, timestamps: bool = False, json: bool = False, show_job: bool = False
+        self,
+        stream: TextIO,
+        *,
+        colour: bool,
+        output: Output = "text",
+        timestamps: bool = False,
+        prefix: bool = True,
+        template: LineTemplate | None = None,
+        show_job: bool = False,
     ) -> None:
+        if output == "template" and template is None:
+            raise ValueError("template output needs a template")
         self._stream = stream
         self._colour = colour
+        self._decorated = colour and output == "text"
+        self._output = output
         self._timestamps = timestamps
-        self._json = json
+        self._prefixed = prefix
+        self._template = template
         self._show_job = show_job
         self._status = ""
         self.lines = 0
@@ -65,11 +88,9 @@ class LineWriter:
     def entry(self, entry: fw.LogEntry, job_id: str | None = None) -> None:
         """Write one log entry; a multi-line message is written whole."""
         self.lines += 1
-        if self._json:
+        if self._output == "json":
             record: dict[str, Any] = {"logTime": entry.log_time.rfc3339(), "rank": entry.rank, "message": entry.message}
-            if job_id is not None and self._show_job:
-                record = {"job": job_id, **record}
-            self.record(record)
+            self.record(record if job_id is None else {"job": job_id, **record})
             return
         self._write(self.format(entry, job_id) + "\n")
 
@@ -78,8 +99,8 @@ class LineWriter:
         self._write(orjson.dumps(record).decode() + "\n")
 
     def note(self, text: str) -> None:
-        """Tell of a state change: dimmed among the lines on a terminal; on stderr elsewhere, to keep the log clean."""
-        if self._colour:
+        """Tell of a state change: dimmed among text lines on a terminal; on stderr elsewhere, to keep the log clean."""
+        if self._decorated:
             self._write(f"\x1b[2m{text}{_RESET}\n")
         else:
             sys.stderr.write(f"fwbatch: {text}\n")
@@ -98,7 +119,7 @@ class LineWriter:
 
     def status(self, text: str) -> None:
         """Show ``text`` as the status line below the log (terminal only; elsewhere it is dropped)."""
-        if not self._colour or text == self._status:
+        if not self._decorated or text == self._status:
             return
         self._status = text
         self._stream.write(_CLEAR_LINE + text)
@@ -112,19 +133,24 @@ class LineWriter:
             self._status = ""
 
     def format(self, entry: fw.LogEntry, job_id: str | None = None) -> str:
-        """An entry as a line of text (without its newline): prefix, then the message, whole."""
+        """An entry as a line of text (without its newline): its message, whole, as the output asks."""
+        if self._output == "raw":
+            return entry.message
+        if self._output == "template" and self._template is not None:
+            return self._template.render(entry, job_id)
         return self._prefix(entry, job_id) + entry.message
 
     def _prefix(self, entry: fw.LogEntry, job_id: str | None) -> str:
+        time = f"{entry.log_time.rfc3339()} " if self._timestamps else ""
+        if not self._prefixed:
+            return time
         label = f"{job_id}/{entry.rank}" if self._show_job and job_id is not None else str(entry.rank)
         if self._colour:
             colour = _colour_of(job_id if self._show_job and job_id is not None else entry.rank)
             label = f"\x1b[{colour}m[{label}]{_RESET}"
         else:
             label = f"[{label}]"
-        if self._timestamps:
-            return f"{entry.log_time.rfc3339()} {label} "
-        return label + " "
+        return f"{time}{label} "
 
     def _write(self, text: str) -> None:
         if self._status:

@@ -56,9 +56,12 @@ _CLI_WORDS: Final = (
     ("job_id ", "job "),
     (
         "pass account_id= to the client, set FIREWORKS_ACCOUNT_ID, or pass the full name",
-        "pass --account, set FIREWORKS_ACCOUNT_ID, or give the full name",
+        "pass --account, set FIREWORKS_ACCOUNT_ID (or account_id in ~/.fireworks/auth.ini), or give the full name",
     ),
-    ("pass account_id= to the client or set FIREWORKS_ACCOUNT_ID", "pass --account or set FIREWORKS_ACCOUNT_ID"),
+    (
+        "pass account_id= to the client or set FIREWORKS_ACCOUNT_ID",
+        "pass --account or set FIREWORKS_ACCOUNT_ID (or account_id in ~/.fireworks/auth.ini)",
+    ),
     ("base_url ", "--base-url "),
     (
         "use https, or pass allow_insecure_http=True if you really mean it",

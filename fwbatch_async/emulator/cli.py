@@ -51,10 +51,13 @@ def connection_text(emulator: Emulator[Any], scenario_name: str) -> str:
     clock = emulator.clock
     speed = f", speed {clock.speed:g}x" if isinstance(clock, ScaledClock) else ""
     realism = emulator.realism.to_text()
-    wire = "the live wire" if realism == "none" else f"the live wire but for --realism {realism}"
+    faults = emulator.faults.to_text()
+    cap = emulator.account_cap
     return (
         f"Fireworks batch API emulator: scenario {scenario_name!r}{speed}\n"
-        f"  wire:       {wire}\n"
+        f"  quirks:     {'none: the live wire' if realism == 'none' else f'{realism} (--realism)'}\n"
+        f"  faults:     {'none' if faults == 'none' else f'{faults} (--faults)'}\n"
+        f"  cap:        {'none' if cap is None else f'{cap.per_minute:g} requests a minute (--account-rpm)'}\n"
         f"  base URL:   {emulator.base_url}\n"
         f"  account id: {emulator.account_id}\n"
         f"  API key:    {emulator.api_key}\n"

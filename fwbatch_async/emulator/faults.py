@@ -102,6 +102,23 @@ class Faults:
             raise ValueError(f"fault rates must be >= 0 and add up to at most 1: {text!r}")
         return cls(rate=min(total, 1.0), kinds=rates or None, seed=seed, slow_seconds=slow_seconds)
 
+    def to_text(self) -> str:
+        """The command-line form of these rates (``"none"`` without faults): each kind with its share of the rate.
+
+        Scripts are not part of it; endpoints other than all of them are named after ``on``.
+
+        Example:
+            >>> Faults.parse("429=0.05,reset=0.01").to_text()
+            '429=0.05,reset=0.01'
+        """
+        total = sum(self.kinds.values())
+        if not self.rate or not total:
+            return "none"
+        text = ",".join(
+            f"{kind}={round(self.rate * weight / total, 9):g}" for kind, weight in self.kinds.items() if weight > 0
+        )
+        return text if set(self.endpoints) == set(ENDPOINTS) else f"{text} on {','.join(self.endpoints)}"
+
     def script(self, endpoint: str, outcomes: Iterable[str]) -> None:
         """The next requests to ``endpoint`` get exactly ``outcomes``, in order (``"ok"``: no fault).
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +24,10 @@ def fwbatch_emulator_options() -> dict[str, Any]:
 
 
 @pytest.fixture
-def fwbatch(fwbatch_emulator: Emulator[ManualClock]) -> Fwbatch:
+def fwbatch(fwbatch_emulator: Emulator[ManualClock], tmp_path: Path) -> Fwbatch:
     fwbatch_emulator.clock.advance(1.0)
+    home = tmp_path / "home"  # no ~/.fireworks/auth.ini of this machine's user: a test writes the one it needs
+    home.mkdir()
     env = {
         name: value
         for name, value in os.environ.items()
@@ -35,5 +38,6 @@ def fwbatch(fwbatch_emulator: Emulator[ManualClock]) -> Fwbatch:
         "FIREWORKS_ACCOUNT_ID": ACCOUNT,
         "FIREWORKS_BASE_URL": fwbatch_emulator.base_url,
         "PYTHONWARNINGS": "error",  # an unclosed session or a leaked task in the command fails its test
+        "HOME": str(home),
     }
     return Fwbatch(env)

@@ -229,7 +229,7 @@ async def test_follow_text_prefixes_lines_with_job_and_rank_and_reports_states_o
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["logs", "done-job", "--tail", "3", "--since", "1m"], "at most one of --tail, --since"),
+        (["logs", "done-job", "--from-start", "--since", "1m"], "--from-start cannot go with --tail or --since"),
         (["logs", "done-job", "--since", "yesterday"], "neither a duration"),
         (["logs", "done-job", "--rank", "-1"], "--rank"),
         (["status"], "Missing argument"),
@@ -245,7 +245,10 @@ async def test_bad_usage_is_one_clear_message_and_exit_2(fwbatch: Fwbatch, args:
 
 async def test_missing_credentials_and_a_wrong_key_are_one_line_each(fwbatch: Fwbatch) -> None:
     missing = await fwbatch.run("status", "done-job", FIREWORKS_API_KEY="")
-    assert (missing.code, missing.err) == (2, "fwbatch: error: no API key: pass --api-key or set FIREWORKS_API_KEY\n")
+    assert (missing.code, missing.err) == (
+        2,
+        "fwbatch: error: no API key: pass --api-key, set FIREWORKS_API_KEY, or put api_key in ~/.fireworks/auth.ini\n",
+    )
     wrong = await fwbatch.run("--api-key", "fw-wrong", "status", "done-job")
     assert wrong.code == 3
     assert "check --api-key" in wrong.err

@@ -54,7 +54,7 @@ def test_colours_are_stable_per_rank_and_per_job() -> None:
 
 def test_json_lines_carry_the_full_precision_time() -> None:
     out = io.StringIO()
-    LineWriter(out, colour=False, json=True, show_job=True).entry(ENTRY, "job-a")
+    LineWriter(out, colour=False, output="json", show_job=True).entry(ENTRY, "job-a")
     assert out.getvalue() == (
         '{"job":"job-a","logTime":"2026-11-22T04:00:00.000000001Z","rank":3,"message":"line one\\nline two"}\n'
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from testkit import read_exports
 
-from fwbatch_async.emulator import Emulator, JobSpec, ManualClock, Realism, Scenario
+from fwbatch_async.emulator import Emulator, Faults, JobSpec, ManualClock, Realism, Scenario
 from fwbatch_async.emulator.cli import connection_text
 
 from . import schemas
@@ -94,8 +94,45 @@ async def test_the_banner_says_which_wire_it_serves() -> None:
         Emulator(clock=ManualClock()) as live,
         Emulator(clock=ManualClock(), realism=Realism.parse("all")) as odd,
     ):
-        assert "  wire:       the live wire\n" in connection_text(live, "x")
-        assert f"the live wire but for --realism {Realism.all().to_text()}\n" in connection_text(odd, "x")
+        assert "  quirks:     none: the live wire\n  faults:     none\n  cap:        none\n" in connection_text(
+            live, "x"
+        )
+        assert f"  quirks:     {Realism.all().to_text()} (--realism)\n" in connection_text(odd, "x")
+
+
+async def test_the_banner_says_which_faults_and_which_cap_are_on() -> None:
+    faults = Faults.parse("429=0.05,503=0.02,reset=0.01")
+    async with Emulator(clock=ManualClock(), faults=faults, account_rpm=600) as emulator:
+        text = connection_text(emulator, "x")
+    assert "  faults:     429=0.05,503=0.02,reset=0.01 (--faults)\n" in text
+    assert "  cap:        600 requests a minute (--account-rpm)\n" in text
+
+
+def test_fwbatch_emulator_prints_the_banner_with_what_is_on() -> None:
+    args = ["--faults", "429=0.05,reset=0.01", "--realism", "omit_defaults", "--account-rpm", "600"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fwbatch_async.cli", "emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    banner: list[str] = []
+    try:
+        for line in process.stdout:  # up to the last line of the banner; the emulator serves on
+            banner.append(line)
+            if line.startswith("Press Ctrl-C"):
+                break
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert banner[1:4] == [
+        "  quirks:     omit_defaults (--realism)\n",
+        "  faults:     429=0.05,reset=0.01 (--faults)\n",
+        "  cap:        600 requests a minute (--account-rpm)\n",
+    ]
 
 
 @pytest.mark.parametrize("args", [["--scenario", "no-such-file.json"], ["--faults", "teapot=1"], ["--realism", "loud"]])

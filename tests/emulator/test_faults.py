@@ -235,6 +235,20 @@ def test_parse_the_command_line_form() -> None:
             Faults.parse(bad)
 
 
+@pytest.mark.parametrize(
+    ("faults", "text"),
+    [
+        (Faults(), "none"),
+        (Faults.parse("429=0.05,503=0.02,reset=0.01"), "429=0.05,503=0.02,reset=0.01"),
+        (Faults(0.2, kinds={"429": 1, "500": 3}, endpoints=("logs",)), "429=0.05,500=0.15 on logs"),
+    ],
+)
+def test_to_text_is_the_command_line_form_for_the_banner(faults: Faults, text: str) -> None:
+    assert faults.to_text() == text
+    if " on " not in text:
+        assert Faults.parse("" if text == "none" else text).to_text() == text
+
+
 def test_script_rejects_unknown_names() -> None:
     faults = Faults()
     with pytest.raises(ValueError, match="unknown"):
