@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import click
 
+from .options import NEWEST_FIRST, STATE_HELP, AliasedGroup, jobs_argument, states_option, table_options
+
 # Each command imports what it needs when it runs: `fwbatch --help` loads click and this module, no client, no
 # emulator, no rich (issue 18: help in well under 0.3 s).
 if TYPE_CHECKING:
@@ -42,7 +44,7 @@ def _run(command: Any) -> None:
     _finish(run(command))
 
 
-@click.group(context_settings=_CONTEXT, epilog=_EXIT_CODES)
+@click.group(cls=AliasedGroup, context_settings=_CONTEXT, epilog=_EXIT_CODES)
 @click.option("--api-key", envvar="FIREWORKS_API_KEY", show_envvar=True, help="Fireworks API key.")
 @click.option("--account", envvar="FIREWORKS_ACCOUNT_ID", show_envvar=True, help="Account that bare job ids are in.")
 @click.option(
@@ -109,18 +111,10 @@ def main(
 
 
 @main.command(epilog=_EXIT_CODES)
-@click.argument("jobs", nargs=-1, required=True, metavar="JOB...")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["table", "wide", "json"]),
-    default="table",
-    show_default=True,
-    help="table; wide: with tokens and model; json: the jobs as the API sends them.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Same as -o json.")
+@jobs_argument()
+@table_options
 @click.pass_obj
-def status(settings: Settings, jobs: Sequence[str], output: str, as_json: bool) -> None:
+def status(settings: Settings, jobs: Sequence[str], output: str) -> None:
     """Show jobs: state, progress, failures, age, expiry (-o wide: tokens and model too).
 
     A narrow terminal drops the less important columns; a job's id and state are never cut.
@@ -133,7 +127,38 @@ def status(settings: Settings, jobs: Sequence[str], output: str, as_json: bool) 
     """
     from .status import show_status  # noqa: PLC0415 - see the imports
 
-    _run(show_status(settings, jobs, output="json" if as_json else output))
+    _run(show_status(settings, jobs, output=output))
+
+
+@main.command("list", epilog=_EXIT_CODES)
+@states_option(STATE_HELP)
+@click.option("--filter", "wire_filter", metavar="EXPR", help="The API's filter, e.g. 'create_time > \"2026-01-01\"'.")
+@click.option(
+    "--order-by", metavar="EXPR", default=NEWEST_FIRST, show_default=True, help="The API's order ('': its default)."
+)
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=50, show_default=True, metavar="N", help="At most N jobs; 0: all."
+)
+@table_options
+@click.pass_obj
+def list_jobs(
+    settings: Settings, states: frozenset[Any], wire_filter: str | None, order_by: str, limit: int, output: str
+) -> None:
+    """List the account's jobs, newest first (alias: ls): state, progress, failures, age, expiry.
+
+    --state is checked by fwbatch (one state alone is also sent as the filter); --filter and --order-by are the
+    API's own (AIP-160). Whether more jobs were left out by --limit is said on stderr.
+
+    \b
+    Examples:
+      fwbatch list
+      fwbatch ls --state running,pending -o wide
+      fwbatch list --state failed --limit 0 -o json | jq -r '.[].name'
+    """
+    from .listing import JobSelection, show_list  # noqa: PLC0415 - see the imports
+
+    selection = JobSelection(states, wire_filter)
+    _run(show_list(settings, selection, order_by=order_by or None, limit=limit or None, output=output))
 
 
 def _selection(
