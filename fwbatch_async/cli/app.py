@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import click
 
-from .options import NEWEST_FIRST, STATE_HELP, AliasedGroup, jobs_argument, states_option, table_options
+from .options import NEWEST_FIRST, STATE_HELP, AliasedGroup, all_options, jobs_argument, states_option, table_options
 
 # Each command imports what it needs when it runs: `fwbatch --help` loads click and this module, no client, no
 # emulator, no rich (issue 18: help in well under 0.3 s).
 if TYPE_CHECKING:
     from .context import Settings
+    from .discovery import JobFinder
     from .lines import LineWriter
     from .logs import LogSelection
     from .outcome import ExitCode
@@ -264,7 +265,8 @@ def logs(
 
 
 @main.command(epilog=_EXIT_CODES)
-@click.argument("jobs", nargs=-1, required=True, metavar="JOB...")
+@jobs_argument(required=False)
+@all_options
 @click.option(
     "--stall-after",
     type=click.FloatRange(min=0, min_open=True),
@@ -272,28 +274,32 @@ def logs(
     help="Say so when a running job makes no progress this long.",
 )
 @click.pass_obj
-def watch(settings: Settings, jobs: Sequence[str], stall_after: float | None) -> None:
+def watch(settings: Settings, jobs: Sequence[str], finder: JobFinder | None, stall_after: float | None) -> None:
     """Show live progress of jobs (state, counts, rate, ETA) until every one has finished.
 
-    On a terminal each job gets a progress bar; elsewhere each change is one line.
+    On a terminal each job gets a progress bar; elsewhere each change is one line. With --all: every job of the
+    account not finished yet, and each job created later until all of them have finished.
 
     \b
     Examples:
       fwbatch watch nightly-eval
       fwbatch watch shard-1 shard-2 shard-3 && echo all completed
+      fwbatch watch --all --state running
     """
     from .watch import watch_jobs  # noqa: PLC0415 - see the imports
 
-    _run(watch_jobs(settings, jobs, stall_after=stall_after))
+    _run(watch_jobs(settings, jobs, stall_after=stall_after, finder=finder))
 
 
 @main.command(epilog=_EXIT_CODES)
-@click.argument("jobs", nargs=-1, required=True, metavar="JOB...")
+@jobs_argument(required=False)
+@all_options
 @_log_options
 @click.pass_obj
 def follow(
     settings: Settings,
     jobs: Sequence[str],
+    finder: JobFinder | None,
     selection: LogSelection,
     style: _LineStyle,
 ) -> None:
@@ -301,15 +307,18 @@ def follow(
 
     On a terminal a status line below the log counts jobs by state and lines; state changes are shown among the
     lines (on stderr when piped). With --json, log lines, updates and ends are JSON objects with an "event" key.
+    With --all: every job of the account not finished yet, and each job created later until all have finished.
 
     \b
     Examples:
       fwbatch follow shard-1 shard-2 shard-3
       fwbatch follow shard-1 shard-2 --tail 0 --filter ERROR
+      fwbatch follow --all --tail 0
     """
     from .follow import follow_jobs  # noqa: PLC0415 - see the imports
 
-    _run(follow_jobs(settings, jobs, selection, style.writer(show_job=True), as_json=style.as_json))
+    writer = style.writer(show_job=True)
+    _run(follow_jobs(settings, jobs, selection, writer, as_json=style.as_json, finder=finder))
 
 
 @main.command()

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import click
+
+if TYPE_CHECKING:
+    from .discovery import JobFinder
 
 __all__ = [
     "NEWEST_FIRST",
     "STATE_HELP",
     "AliasedGroup",
+    "all_options",
     "jobs_argument",
     "states_option",
     "table_options",
@@ -72,3 +76,28 @@ def _states(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -
 def states_option(help_text: str) -> Callable[[_F], _F]:
     """``--state``, repeatable, handed to the command as ``states``, a frozenset of ``JobState``."""
     return click.option("--state", "states", multiple=True, metavar="STATE", callback=_states, help=help_text)
+
+
+def all_options(function: _F) -> _F:
+    """``--all`` and ``--state``, handed to the command as ``finder`` (``None`` without ``--all``)."""
+
+    @click.option("--all", "all_jobs", is_flag=True, help="Every unfinished job of the account, and new ones.")
+    @states_option(f"With --all: {STATE_HELP}")
+    @functools.wraps(function)
+    def command(*args: Any, jobs: Sequence[str], all_jobs: bool, states: frozenset[Any], **kwargs: Any) -> Any:
+        return function(*args, jobs=jobs, finder=_finder(jobs, all_jobs, states), **kwargs)
+
+    return cast("_F", command)
+
+
+def _finder(jobs: Sequence[str], all_jobs: bool, states: frozenset[Any]) -> JobFinder | None:
+    if all_jobs and jobs:
+        raise click.UsageError("give job ids or --all, not both")
+    if not all_jobs and not jobs:
+        raise click.UsageError("Missing argument 'JOB...' (or --all).")
+    if states and not all_jobs:
+        raise click.UsageError("--state goes with --all")
+    from .discovery import JobFinder  # noqa: PLC0415 - see the imports
+    from .listing import JobSelection  # noqa: PLC0415
+
+    return JobFinder(JobSelection(states)) if all_jobs else None
