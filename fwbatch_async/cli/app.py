@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import click
 
-from .options import NEWEST_FIRST, STATE_HELP, AliasedGroup, all_options, jobs_argument, states_option, table_options
+from .options import (
+    NEWEST_FIRST,
+    STATE_HELP,
+    AliasedGroup,
+    all_options,
+    complete_jobs,
+    jobs_argument,
+    states_option,
+    table_options,
+)
 
 # Each command imports what it needs when it runs: `fwbatch --help` loads click and this module, no client, no
 # emulator, no rich (issue 18: help in well under 0.3 s).
@@ -234,7 +243,7 @@ class _LineStyle(NamedTuple):
 
 
 @main.command(epilog=_EXIT_CODES)
-@click.argument("job", metavar="JOB")
+@click.argument("job", metavar="JOB", shell_complete=complete_jobs)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the job finishes.")
 @_log_options
 @click.option("--batch-job-id", metavar="ID", help="Read the log of this batch job (if it differs from JOB).")
@@ -319,6 +328,26 @@ def follow(
 
     writer = style.writer(show_job=True)
     _run(follow_jobs(settings, jobs, selection, writer, as_json=style.as_json, finder=finder))
+
+
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell's completion script: commands, options, and job ids from the account's list.
+
+    \b
+    Install it once, then open a new shell:
+      bash: fwbatch completion bash > ~/.local/share/bash-completion/completions/fwbatch
+      zsh:  echo 'eval "$(fwbatch completion zsh)"' >> ~/.zshrc
+      fish: fwbatch completion fish > ~/.config/fish/completions/fwbatch.fish
+
+    \b
+    Example:
+      eval "$(fwbatch completion bash)"
+    """
+    from .completion import completion_script  # noqa: PLC0415 - see the imports
+
+    click.echo(completion_script(main, shell), nl=False)
 
 
 @main.command()

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 import click
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from .discovery import JobFinder
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "STATE_HELP",
     "AliasedGroup",
     "all_options",
+    "complete_jobs",
     "jobs_argument",
     "states_option",
     "table_options",
@@ -40,9 +43,16 @@ class AliasedGroup(click.Group):
         return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
 
 
+def complete_jobs(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Job ids from the account's list, for the shell's Tab (``fwbatch completion``)."""
+    from .completion import complete_job_ids  # noqa: PLC0415 - see the imports
+
+    return complete_job_ids(ctx, incomplete)
+
+
 def jobs_argument(*, required: bool = True) -> Callable[[_F], _F]:
-    """The ``JOB...`` argument."""
-    return click.argument("jobs", nargs=-1, required=required, metavar="JOB...")
+    """The ``JOB...`` argument, its ids completed from the account's list."""
+    return click.argument("jobs", nargs=-1, required=required, metavar="JOB...", shell_complete=complete_jobs)
 
 
 def table_options(function: _F) -> _F:
