@@ -12,10 +12,22 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import click
 
+from .options import (
+    NEWEST_FIRST,
+    STATE_HELP,
+    AliasedGroup,
+    all_options,
+    complete_jobs,
+    jobs_argument,
+    states_option,
+    table_options,
+)
+
 # Each command imports what it needs when it runs: `fwbatch --help` loads click and this module, no client, no
 # emulator, no rich (issue 18: help in well under 0.3 s).
 if TYPE_CHECKING:
     from .context import Settings
+    from .discovery import JobFinder
     from .lineformat import LineTemplate, Output
     from .lines import LineWriter
     from .logs import LogSelection
@@ -44,7 +56,7 @@ def _run(command: Any) -> None:
     _finish(run(command))
 
 
-@click.group(context_settings=_CONTEXT, epilog=_EXIT_CODES)
+@click.group(cls=AliasedGroup, context_settings=_CONTEXT, epilog=_EXIT_CODES)
 @click.option("--api-key", envvar="FIREWORKS_API_KEY", show_envvar=True, help="Fireworks API key.")
 @click.option("--account", envvar="FIREWORKS_ACCOUNT_ID", show_envvar=True, help="Account that bare job ids are in.")
 @click.option(
@@ -130,18 +142,10 @@ def main(
 
 
 @main.command(epilog=_EXIT_CODES)
-@click.argument("jobs", nargs=-1, required=True, metavar="JOB...")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["table", "wide", "json"]),
-    default="table",
-    show_default=True,
-    help="table; wide: with tokens and model; json: the jobs as the API sends them.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Same as -o json.")
+@jobs_argument()
+@table_options
 @click.pass_obj
-def status(settings: Settings, jobs: Sequence[str], output: str, as_json: bool) -> None:
+def status(settings: Settings, jobs: Sequence[str], output: str) -> None:
     """Show jobs: state, progress, failures, age, expiry (-o wide: tokens and model too).
 
     A narrow terminal drops the less important columns; a job's id and state are never cut.
@@ -154,7 +158,38 @@ def status(settings: Settings, jobs: Sequence[str], output: str, as_json: bool) 
     """
     from .status import show_status  # noqa: PLC0415 - see the imports
 
-    _run(show_status(settings, jobs, output="json" if as_json else output))
+    _run(show_status(settings, jobs, output=output))
+
+
+@main.command("list", epilog=_EXIT_CODES)
+@states_option(STATE_HELP)
+@click.option("--filter", "wire_filter", metavar="EXPR", help="The API's filter, e.g. 'create_time > \"2026-01-01\"'.")
+@click.option(
+    "--order-by", metavar="EXPR", default=NEWEST_FIRST, show_default=True, help="The API's order ('': its default)."
+)
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=50, show_default=True, metavar="N", help="At most N jobs; 0: all."
+)
+@table_options
+@click.pass_obj
+def list_jobs(
+    settings: Settings, states: frozenset[Any], wire_filter: str | None, order_by: str, limit: int, output: str
+) -> None:
+    """List the account's jobs, newest first (alias: ls): state, progress, failures, age, expiry.
+
+    --state is checked by fwbatch (one state alone is also sent as the filter); --filter and --order-by are the
+    API's own (AIP-160). Whether more jobs were left out by --limit is said on stderr.
+
+    \b
+    Examples:
+      fwbatch list
+      fwbatch ls --state running,pending -o wide
+      fwbatch list --state failed --limit 0 -o json | jq -r '.[].name'
+    """
+    from .listing import JobSelection, show_list  # noqa: PLC0415 - see the imports
+
+    selection = JobSelection(states, wire_filter)
+    _run(show_list(settings, selection, order_by=order_by or None, limit=limit or None, output=output))
 
 
 def _log_options(function: _F) -> _F:
@@ -270,7 +305,7 @@ class _LineStyle(NamedTuple):
 
 
 @main.command(epilog=_EXIT_CODES)
-@click.argument("job", metavar="JOB")
+@click.argument("job", metavar="JOB", shell_complete=complete_jobs)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the job finishes.")
 @_log_options
 @click.option("--batch-job-id", metavar="ID", help="Read the log of this batch job (if it differs from JOB).")
@@ -302,7 +337,8 @@ def logs(
 
 
 @main.command(epilog=_EXIT_CODES)
-@click.argument("jobs", nargs=-1, required=True, metavar="JOB...")
+@jobs_argument(required=False)
+@all_options
 @click.option(
     "--stall-after",
     type=click.FloatRange(min=0, min_open=True),
@@ -310,28 +346,32 @@ def logs(
     help="Say so when a running job makes no progress this long.",
 )
 @click.pass_obj
-def watch(settings: Settings, jobs: Sequence[str], stall_after: float | None) -> None:
+def watch(settings: Settings, jobs: Sequence[str], finder: JobFinder | None, stall_after: float | None) -> None:
     """Show live progress of jobs (state, counts, rate, ETA) until every one has finished.
 
-    On a terminal each job gets a progress bar; elsewhere each change is one line.
+    On a terminal each job gets a progress bar; elsewhere each change is one line. With --all: every job of the
+    account not finished yet, and each job created later until all of them have finished.
 
     \b
     Examples:
       fwbatch watch nightly-eval
       fwbatch watch shard-1 shard-2 shard-3 && echo all completed
+      fwbatch watch --all --state running
     """
     from .watch import watch_jobs  # noqa: PLC0415 - see the imports
 
-    _run(watch_jobs(settings, jobs, stall_after=stall_after))
+    _run(watch_jobs(settings, jobs, stall_after=stall_after, finder=finder))
 
 
 @main.command(epilog=_EXIT_CODES)
-@click.argument("jobs", nargs=-1, required=True, metavar="JOB...")
+@jobs_argument(required=False)
+@all_options
 @_log_options
 @click.pass_obj
 def follow(
     settings: Settings,
     jobs: Sequence[str],
+    finder: JobFinder | None,
     selection: LogSelection,
     style: _LineStyle,
 ) -> None:
@@ -339,16 +379,39 @@ def follow(
 
     On a terminal a status line below the log counts jobs by state and lines; state changes are shown among the
     lines (on stderr when piped). With --json, log lines, updates and ends are JSON objects with an "event" key.
+    With --all: every job of the account not finished yet, and each job created later until all have finished.
 
     \b
     Examples:
       fwbatch follow shard-1 shard-2 shard-3
       fwbatch follow shard-1 shard-2 --tail 0 --filter ERROR
       fwbatch follow shard-1 shard-2 --template '{job} {rank} {message}'
+      fwbatch follow --all --tail 0
     """
     from .follow import follow_jobs  # noqa: PLC0415 - see the imports
 
-    _run(follow_jobs(settings, jobs, selection, style.writer(show_job=True), as_json=style.as_json))
+    writer = style.writer(show_job=True)
+    _run(follow_jobs(settings, jobs, selection, writer, as_json=style.as_json, finder=finder))
+
+
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell's completion script: commands, options, and job ids from the account's list.
+
+    \b
+    Install it once, then open a new shell:
+      bash: fwbatch completion bash > ~/.local/share/bash-completion/completions/fwbatch
+      zsh:  echo 'eval "$(fwbatch completion zsh)"' >> ~/.zshrc
+      fish: fwbatch completion fish > ~/.config/fish/completions/fwbatch.fish
+
+    \b
+    Example:
+      eval "$(fwbatch completion bash)"
+    """
+    from .completion import completion_script  # noqa: PLC0415 - see the imports
+
+    click.echo(completion_script(main, shell), nl=False)
 
 
 @main.command()

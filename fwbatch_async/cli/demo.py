@@ -8,7 +8,6 @@ against what the emulator holds: every line exactly once.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections import Counter, defaultdict, deque
 from typing import Any, Final, TextIO
@@ -25,6 +24,7 @@ from fwbatch_async.emulator.cli import build
 
 from .board import JobBoard, describe_end, describe_update
 from .context import Settings
+from .discovery import JobFinder, adding_to, finding
 from .jobtable import console_for, job_table
 from .lines import LineWriter, use_colour
 from .outcome import ExitCode
@@ -33,7 +33,6 @@ __all__ = ["run_demo"]
 
 _TAIL_LINES: Final = 12
 _REFRESHES_PER_SECOND: Final = 8
-_LIST_EVERY: Final = 2.0
 # The demo's late lines are at most 4 s late; a shorter drain keeps the demo short.
 _LOOKBACK: Final = 5.0
 Key = tuple[int, int, str]
@@ -87,32 +86,18 @@ def _held(emulator: Emulator[Any], job_id: str) -> Counter[Key]:
     return Counter((fw.Timestamp.parse(text).ns, rank, message) for text, rank, message in emulator.logs(job_id))
 
 
-async def _add_new_jobs(client: fw.AsyncClient, events: fw.JobEvents, known: set[str]) -> None:
-    """Add jobs to the stream as they are created (one of the demo's jobs starts late), as a service would."""
-    while True:
-        await asyncio.sleep(_LIST_EVERY)
-        async for job in client.list_batch_inference_jobs():
-            if job.job_id not in known:
-                known.add(job.job_id)
-                try:
-                    events.add(job.job_id)
-                except RuntimeError:  # every job ended meanwhile: so has the stream
-                    return
-
-
 async def _follow(client: fw.AsyncClient, screen: _Screen, received: dict[str, Counter[Key]]) -> None:
-    known = {job.job_id async for job in client.list_batch_inference_jobs()}
+    finder = JobFinder()  # one of the demo's jobs starts late: it is added as it appears, as a service would
+    ids = await finder.first(client)
     async with (
-        client.follow_jobs(sorted(known), from_start=True, lookback=_LOOKBACK) as events,
-        asyncio.TaskGroup() as group,
+        client.follow_jobs(ids, from_start=True, lookback=_LOOKBACK) as events,
+        finding(client, finder, adding_to(events)),
     ):
-        lister = group.create_task(_add_new_jobs(client, events, known))
         async for event in events:
             screen.show(event)
             if isinstance(event, fw.LogLine):
                 entry = event.entry
                 received[event.job_id][entry.log_time.ns, entry.rank, entry.message] += 1
-        lister.cancel()
 
 
 async def run_demo(settings: Settings, speed: float, out: TextIO = sys.stdout) -> ExitCode:

@@ -10,7 +10,8 @@ from typing import Final
 import fwbatch_async as fw
 
 from .board import describe_end, describe_update
-from .context import Settings, check_jobs
+from .context import Settings
+from .discovery import JobFinder, adding_to, finding, starting_jobs
 from .lines import LineWriter
 from .logs import LogSelection
 from .outcome import ExitCode, describe, job_outcome
@@ -69,18 +70,28 @@ def _json_event(event: fw.JobEvent) -> dict[str, object]:
 
 
 async def follow_jobs(
-    settings: Settings, job_ids: Sequence[str], selection: LogSelection, writer: LineWriter, *, as_json: bool
+    settings: Settings,
+    job_ids: Sequence[str],
+    selection: LogSelection,
+    writer: LineWriter,
+    *,
+    as_json: bool,
+    finder: JobFinder | None = None,
 ) -> ExitCode:
-    """Follow every job's log to its end; exit code from the outcomes."""
-    ids = list(dict.fromkeys(job_ids))
-    status = _Status(ids)
+    """Follow every job's log to its end; exit code from the outcomes.
+
+    With a ``finder`` (``--all``), its jobs instead of ``job_ids``, new ones added as they appear.
+    """
     async with settings.client() as client:
-        if not await check_jobs(client, ids):
+        ids = await starting_jobs(client, job_ids, finder)
+        if ids is None:
             return ExitCode.API
+        if not ids:
+            return ExitCode.OK
         picker = selection.picker(client.server_time())  # the reads of the jobs have set the server's clock
         events = client.follow_jobs(ids, **selection.follow_arguments())
-        async with events:
-            await _show(events, picker, status, writer, as_json=as_json)
+        async with events, finding(client, finder, adding_to(events)):
+            await _show(events, picker, _Status(ids), writer, as_json=as_json)
     return job_outcome(events.ended.values())
 
 

@@ -14,6 +14,8 @@ from rich.table import Table
 import fwbatch_async as fw
 from fwbatch_async._core.jobs import failure_reason
 
+from .lines import use_colour
+
 __all__ = [
     "console_for",
     "failure_lines",
@@ -23,6 +25,7 @@ __all__ = [
     "job_table",
     "jobs_json",
     "progress_text",
+    "show_jobs",
     "state_text",
     "styled_state",
 ]
@@ -177,6 +180,24 @@ def job_table(
     for job, row in zip(jobs, rows, strict=True):
         table.add_row(*(styled_state(job) if name == "STATE" else row[name] for name in shown))
     return table
+
+
+def show_jobs(jobs: Sequence[fw.BatchInferenceJob], now: float, *, output: str, reasons: bool = True) -> None:
+    """Print jobs on stdout as ``output`` says: ``table``, ``wide`` or ``json``; ``reasons`` why jobs failed, under it.
+
+    ``now`` (seconds since the epoch, the server's clock) is what ages and expiries count from.
+    """
+    if output == "json":
+        jobs_json(jobs)
+        return
+    if not jobs:
+        return
+    console = console_for(sys.stdout, colour=use_colour(sys.stdout))
+    table = job_table(jobs, now, wide=output == "wide", width=console.width)
+    # Not cropped: on a screen narrower than a job's id and state, the terminal wraps them rather than cut them.
+    console.print(table, crop=False)
+    for line in failure_lines(jobs) if reasons else ():  # why a job failed matters more than any column
+        console.print(line, markup=False, style="red")
 
 
 def jobs_json(jobs: Sequence[fw.BatchInferenceJob], stream: TextIO = sys.stdout) -> None:

@@ -150,13 +150,20 @@ def run(main: Coroutine[Any, Any, ExitCode]) -> ExitCode:
         return asyncio.run(main)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
-    except BrokenPipeError:  # `fwbatch logs -f job | head`: the reader is done, and so are we
-        _silence_stdout()
-        return ExitCode.OK
     except Exception as error:  # every error is one line; a bug's traceback only under -v
+        if _closed_pipe(error):  # `fwbatch logs -f job | head`: the reader is done, and so are we
+            _silence_stdout()
+            return ExitCode.OK
         code, message = _failure(error)
         _report(message)
         return code
+
+
+def _closed_pipe(error: BaseException) -> bool:
+    """Whether stdout's reader went away, however deep in the command's tasks that was noticed (``watch | head``)."""
+    if isinstance(error, BaseExceptionGroup):
+        return error.subgroup(lambda leaf: not isinstance(leaf, BrokenPipeError | BaseExceptionGroup)) is None
+    return isinstance(error, BrokenPipeError)
 
 
 def _failure(error: Exception) -> tuple[ExitCode, str]:

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 import fwbatch_async as fw
 
 from .context import Settings
-from .jobtable import console_for, failure_lines, job_table, jobs_json
-from .lines import use_colour
+from .jobtable import show_jobs
 from .outcome import ExitCode, describe
 
 __all__ = ["show_status"]
@@ -29,13 +28,5 @@ async def show_status(settings: Settings, job_ids: Sequence[str], *, output: str
             sys.stderr.write(f"fwbatch: error: {job_id}: {describe(result)}\n")
         elif isinstance(result, BaseException):
             raise result
-    if output == "json":
-        jobs_json(jobs)
-    elif jobs:
-        console = console_for(sys.stdout, colour=use_colour(sys.stdout))
-        table = job_table(jobs, now, wide=output == "wide", width=console.width)
-        # Not cropped: on a screen narrower than a job's id and state, the terminal wraps them rather than cut them.
-        console.print(table, crop=False)
-        for line in failure_lines(jobs):  # why a job failed matters more than any column
-            console.print(line, markup=False, style="red")
+    show_jobs(jobs, now, output=output)
     return ExitCode.OK if len(jobs) == len(job_ids) else ExitCode.API

@@ -1,10 +1,12 @@
-"""``fwbatch logs`` into a reader that goes away: the log read is closed where it stopped, not left to the collector."""
+"""``fwbatch`` into a reader that goes away: the command ends quietly, and the log read is closed where it stopped."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import inspect
 import io
+import os
 
 import pytest
 
@@ -13,7 +15,7 @@ from fwbatch_async.cli.lines import LineWriter
 from fwbatch_async.cli.logs import LogSelection, show_logs
 from fwbatch_async.emulator import Emulator, ManualClock
 
-from .clikit import ACCOUNT, API_KEY
+from .clikit import ACCOUNT, API_KEY, DEADLINE, FWBATCH, Fwbatch
 
 
 class ClosedAfter(io.StringIO):
@@ -52,3 +54,19 @@ async def test_a_closed_pipe_closes_the_log_read_it_interrupted(fwbatch_emulator
     with pytest.raises(BrokenPipeError):
         await show_logs(settings, "done-job", LogSelection(), writer, follow=False, batch_job_id=None)
     assert suspended_log_reads() == []
+
+
+async def test_watch_into_a_reader_that_went_away_ends_quietly(
+    fwbatch: Fwbatch, fwbatch_emulator: Emulator[ManualClock]
+) -> None:
+    # Its lines are written from the task that watches the job: the closed pipe comes out of a task group.
+    read_end, write_end = os.pipe()
+    process = await asyncio.create_subprocess_exec(
+        str(FWBATCH), "watch", "running-job", stdout=write_end, stderr=asyncio.subprocess.PIPE, env=fwbatch.env
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as reader:
+        assert (await asyncio.to_thread(reader.readline)).startswith("running-job ")
+    fwbatch_emulator.clock.advance(700)  # finished: the next line has no reader
+    _, err = await asyncio.wait_for(process.communicate(), DEADLINE)
+    assert (process.returncode, err) == (0, b"")

@@ -279,7 +279,10 @@ async def test_the_key_never_appears_in_verbose_output(fwbatch: Fwbatch) -> None
         assert API_KEY not in run.out + run.err
 
 
-@pytest.mark.parametrize("command", [[], ["status"], ["logs"], ["watch"], ["follow"], ["emulator"], ["demo"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["status"], ["list"], ["ls"], ["logs"], ["watch"], ["follow"], ["completion"], ["emulator"], ["demo"]],
+)
 async def test_every_command_has_help_with_examples(fwbatch: Fwbatch, command: list[str]) -> None:
     result = await fwbatch.run(*command, "--help")
     assert result.code == 0

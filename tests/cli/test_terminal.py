@@ -117,21 +117,25 @@ def test_watch_shows_a_stalled_job_on_the_board(tmp_path: Path, terminal_env: di
 
 
 @pytest.mark.parametrize("columns", [80, 40])
-def test_status_on_a_narrow_terminal_drops_columns_but_never_cuts_an_id_or_a_state(
-    tmp_path: Path, terminal_env: dict[str, str], columns: int
+@pytest.mark.parametrize("command", ["status", "list"])
+def test_status_and_list_on_a_narrow_terminal_drop_columns_but_never_cut_an_id_or_a_state(
+    tmp_path: Path, terminal_env: dict[str, str], columns: int, command: str
 ) -> None:
     ids = [f"nightly-evaluation-shard-{n:04}" for n in range(3)]
-    jobs = [JobSpec(id=job_id, requests=3000, ranks=2, duration=600, start_after=-700) for job_id in ids]
+    # Created a second apart, newest last: `list` shows them newest first.
+    jobs = [
+        JobSpec(id=job_id, requests=3000, ranks=2, duration=600, start_after=n - 700) for n, job_id in enumerate(ids)
+    ]
     with emulator_process(Scenario(account="tty-account", seed=5, jobs=jobs), tmp_path / "s.json", terminal_env) as env:
-        child = pexpect.spawn(
-            str(FWBATCH), ["status", *ids], env=env, encoding="utf-8", dimensions=(40, columns), timeout=60
-        )
+        args = [command, *ids] if command == "status" else [command]
+        child = pexpect.spawn(str(FWBATCH), args, env=env, encoding="utf-8", dimensions=(40, columns), timeout=60)
         child.expect(pexpect.EOF)
         child.close()
     assert child.exitstatus == 0
     header, *rows = ANSI.sub("", child.before or "").splitlines()
     assert header.split()[:2] == ["JOB", "STATE"]
     assert "MODEL" not in header  # model and tokens are for -o wide
-    assert [row.split()[:2] for row in rows] == [[job_id, "COMPLETED"] for job_id in ids]
+    shown = ids if command == "status" else ids[::-1]
+    assert [row.split()[:2] for row in rows] == [[job_id, "COMPLETED"] for job_id in shown]
     assert all(len(line) <= columns for line in [header, *rows])
     assert "…" not in header + "".join(rows)
