@@ -221,7 +221,7 @@ class AsyncClient(JobMethods):
 
         Args:
             filter: an AIP-160 filter, e.g. ``state = "JOB_STATE_RUNNING"``.
-            order_by: e.g. ``"create_time desc"``.
+            order_by: e.g. ``"created_time desc"`` (the field the API documents).
             page_size: jobs per request, 1 to 200.
             read_mask: the fields to return.
 

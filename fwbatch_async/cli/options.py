@@ -29,7 +29,7 @@ __all__ = [
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-NEWEST_FIRST: Final = "create_time desc"
+NEWEST_FIRST: Final = "created_time desc"  # the field the API documents as its default order
 STATE_HELP: Final = "Only jobs in this state: RUNNING, completed, ... (repeatable, or a comma-separated list)."
 
 

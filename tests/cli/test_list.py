@@ -122,4 +122,7 @@ async def test_bad_usage_exits_2_and_a_filter_the_api_refuses_3(
 async def test_listing_needs_an_account(fwbatch: Fwbatch) -> None:
     result = await fwbatch.run("list", FIREWORKS_ACCOUNT_ID="")
     assert result.code == 2
-    assert result.err == "fwbatch: error: listing jobs needs an account: pass --account or set FIREWORKS_ACCOUNT_ID\n"
+    assert result.err == (
+        "fwbatch: error: listing jobs needs an account: pass --account or set FIREWORKS_ACCOUNT_ID "
+        "(or account_id in ~/.fireworks/auth.ini)\n"
+    )
