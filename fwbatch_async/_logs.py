@@ -48,6 +48,7 @@ class FollowLogs:
         self._label = label
         self._batch: Sequence[LogEntry] = ()
         self._left: Iterator[LogEntry] = iter(())
+        self._earlier = 0  # entries handed over before the batch being handed over
         self._iterator: AsyncGenerator[LogEntry] | None = None
         self._closed = False
 
@@ -82,7 +83,13 @@ class FollowLogs:
     @property
     def stats(self) -> FollowStats:
         """Counters of this follow, updated as it runs."""
-        return self._machine.stats
+        stats = self._machine.stats
+        stats.entries_delivered = self._earlier + self._handed_over()  # counted when asked, not for every entry
+        return stats
+
+    def _handed_over(self) -> int:
+        """Entries of the batch being handed over that the consumer has received."""
+        return len(self._batch) - operator.length_hint(self._left)
 
     @property
     def cursor(self) -> FollowCursor:
@@ -93,17 +100,18 @@ class FollowLogs:
         Raises:
             RuntimeError: a follow from ``last=`` has not read its first entries yet.
         """
-        return self._machine.cursor(self._batch[len(self._batch) - operator.length_hint(self._left) :])
+        return self._machine.cursor(self._batch[self._handed_over() :])
 
     async def _entries(self) -> AsyncGenerator[LogEntry]:
         """Entries one by one, keeping count of what the consumer has received (the cursor depends on it)."""
-        stats = self._machine.stats
         async with aclosing(follow_batches(self._machine, self._sender, label=self._label)) as batches:
             async for batch in batches:
                 self._batch = batch
                 self._left = left = iter(batch)  # what it has not yielded is what is left to hand over
-                for entry in left:
-                    stats.entries_delivered += 1
-                    yield entry
-                self._batch, self._left = (), iter(())
+                try:
+                    for entry in left:
+                        yield entry
+                finally:
+                    self._earlier += self._handed_over()
+                    self._batch, self._left = (), iter(())
                 del batch  # not kept while the next page is awaited

@@ -51,8 +51,10 @@ def _describe(error: BaseException) -> str:
 
 async def _read_body(response: aiohttp.ClientResponse, url: str) -> bytes:
     """The whole body, or :class:`InvalidResponseError` once it passes ``MAX_BODY`` (announced or read)."""
-    if response.content_length is not None and response.content_length > MAX_BODY:
-        raise _too_large(response.status, url)
+    if response.content_length is not None:
+        if response.content_length > MAX_BODY:
+            raise _too_large(response.status, url)
+        return await response.read()  # announced and small enough: read at once, with no copy of ours
     body = bytearray()
     async for chunk in response.content.iter_chunked(1 << 20):
         body += chunk
