@@ -23,7 +23,7 @@ _QUOTES = ('"', "'")
 class Credentials:
     """The API key and the account, each ``None`` where not known."""
 
-    api_key: str | None = None
+    api_key: str | None = attrs.field(default=None, repr=False)  # a secret: never in a repr, a log or a traceback
     account_id: str | None = None
 
 
@@ -49,8 +49,11 @@ def parse_credentials(text: str) -> Credentials:
     r"""The ``api_key`` and ``account_id`` of an auth.ini's text.
 
     Example:
-        >>> parse_credentials("# firectl\napi_key = fw_123\naccount_id='acme'\n")
-        Credentials(api_key='fw_123', account_id='acme')
+        >>> credentials = parse_credentials("# firectl\napi_key = fw_123\naccount_id='acme'\n")
+        >>> credentials.api_key, credentials.account_id
+        ('fw_123', 'acme')
+        >>> credentials
+        Credentials(account_id='acme')
     """
     found: dict[str, str] = {}
     for line in text.splitlines():
