@@ -23,7 +23,7 @@ _LOG = logging.getLogger("fwbatch_async.cli")
 class Settings:
     """Where and how to reach the API (from the global options, the environment and ``~/.fireworks/auth.ini``)."""
 
-    api_key: str | None
+    api_key: str | None = attrs.field(repr=False)  # a secret: never in a repr, a log or a traceback
     account_id: str | None
     base_url: str | None
     timeout: float
